@@ -1,0 +1,39 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "grove",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "grove", targets: ["grove"]),
+        .library(name: "GroveGit", targets: ["GroveGit"]),
+        .library(name: "GroveCore", targets: ["GroveCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        // libgit2 from the system (Debian: libgit2-dev). Only GroveGit imports it.
+        .systemLibrary(
+            name: "Clibgit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
+        ),
+        .target(name: "GroveGit", dependencies: ["Clibgit2"]),
+        .target(name: "GroveCore", dependencies: ["GroveGit"]),
+        .target(
+            name: "GroveCLI",
+            dependencies: [
+                "GroveCore",
+                "GroveGit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "grove", dependencies: ["GroveCLI"]),
+        // Real repositories in temporary directories and the git CLI as the second opinion.
+        .target(name: "TestSupport", dependencies: ["GroveGit"], path: "Tests/TestSupport"),
+        .testTarget(name: "GroveGitTests", dependencies: ["GroveGit", "TestSupport"]),
+        .testTarget(name: "GroveCLITests", dependencies: ["GroveCLI", "GroveGit", "TestSupport"]),
+        .testTarget(name: "FixturesTests"),
+    ]
+)

@@ -1,0 +1,52 @@
+import ArgumentParser
+import GroveCore
+
+/// `grove`: the root command. Each subcommand lives in its own file, named by its verb.
+public struct GroveCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "grove",
+        abstract: "Run many tasks at once, each in its own git worktree and branch; land the results one at a time.",
+        discussion: """
+            A typical session:
+              grove run grove.yaml        create a worktree + branch per task and run them concurrently
+              grove status                see the tasks of the latest run
+              grove merge                 land the succeeded tasks through the serial merge queue
+              grove clean                 remove the run's worktrees and landed branches
+
+            Exit status: 0 all went well; 1 some task or landing failed; 2 bad input or usage,
+            nothing changed; 3 another grove holds the repository's lock; 130 interrupted.
+            """,
+        version: GroveVersion.description,
+        subcommands: [Run.self, Status.self, Logs.self, Merge.self, Clean.self, Push.self, Report.self]
+    )
+
+    public init() {}
+
+    /// Runs grove like `AsyncParsableCommand.main()`, except that usage errors exit 2 — grove's
+    /// code for "bad input, nothing changed" — rather than ArgumentParser's 64.
+    public static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                printToStandardError(fullMessage(for: error))
+                exit(withError: ExitCode(ExitStatus.badInput))
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// grove's exit statuses (DESIGN.md, "Commands").
+public enum ExitStatus {
+    public static let success: Int32 = 0
+    public static let failed: Int32 = 1
+    public static let badInput: Int32 = 2
+    public static let locked: Int32 = 3
+    public static let interrupted: Int32 = 130
+}

@@ -1,0 +1,94 @@
+import Clibgit2
+import Foundation
+
+/// A checkout was refused because it would overwrite local changes.
+public struct CheckoutConflictError: Error, Sendable, Equatable, LocalizedError {
+    public let worktree: String
+    public let paths: [String]
+
+    public var errorDescription: String? {
+        let shown = paths.prefix(5).joined(separator: ", ") + (paths.count > 5 ? ", …" : "")
+        return "local changes in \(worktree) would be overwritten (\(shown)); commit or stash them and try again"
+    }
+}
+
+extension Repository {
+    /// Moves this working tree's HEAD — its branch, or a detached HEAD — to `commit` and
+    /// updates index and files to match, like `git merge --ff-only` / `git checkout`. Local
+    /// changes the move does not touch are kept; when it would overwrite any, it throws
+    /// `CheckoutConflictError` and changes nothing. The branch moves by compare-and-swap.
+    public func moveHead(to commit: ObjectID, message: String) throws {
+        guard let oldCommit = try headCommit() else {
+            throw GitError(
+                function: "moveHead", code: GIT_EUNBORNBRANCH.rawValue, errorClass: 6,
+                message: "HEAD of \(workingDirectory ?? gitDirectory) has no commit yet")
+        }
+        if oldCommit == commit { return }
+        try checkout(commit, baseline: oldCommit)
+        do {
+            if let branch = try headBranchName() {
+                try updateReference(named: "refs/heads/\(branch)", to: commit, expecting: oldCommit, message: message)
+            } else {
+                var oid = commit.oid
+                try GitError.check(git_repository_set_head_detached(pointer, &oid), "git_repository_set_head_detached")
+            }
+        } catch {
+            // The ref did not move: put the files back where HEAD still is.
+            try? checkout(oldCommit, baseline: commit)
+            throw error
+        }
+    }
+
+    /// Brings index and files up to HEAD after HEAD's branch was moved underneath this working
+    /// tree (e.g. a branch fast-forwarded elsewhere), from `previous`, the commit the files
+    /// still reflect. Local changes are kept or, when they would be overwritten, reported by
+    /// `CheckoutConflictError` with nothing changed.
+    public func syncWorkingTree(from previous: ObjectID) throws {
+        guard let head = try headCommit(), head != previous else { return }
+        try checkout(head, baseline: previous)
+    }
+
+    /// Writes every file of HEAD, overwriting what is there: the second phase of a worktree
+    /// added with `WorktreeCheckout.none`.
+    public func checkoutHead(force: Bool) throws {
+        var options = git_checkout_options()
+        try GitError.check(
+            git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "git_checkout_options_init")
+        options.checkout_strategy =
+            force ? GIT_CHECKOUT_FORCE.rawValue : GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_RECREATE_MISSING.rawValue
+        try GitError.check(git_checkout_head(pointer, &options), "git_checkout_head")
+    }
+
+    /// A SAFE checkout of `target`'s tree against `baseline`'s tree (what the files reflect now),
+    /// collecting conflicting paths. libgit2 decides all actions before writing, so a conflict
+    /// means nothing was written.
+    private func checkout(_ target: ObjectID, baseline: ObjectID) throws {
+        let targetTree = try lookupTree(ofCommit: target)
+        defer { git_tree_free(targetTree) }
+        let baselineTree = try lookupTree(ofCommit: baseline)
+        defer { git_tree_free(baselineTree) }
+
+        final class Conflicts { var paths: [String] = [] }
+        let conflicts = Conflicts()
+        var options = git_checkout_options()
+        try GitError.check(
+            git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "git_checkout_options_init")
+        options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
+        options.baseline = baselineTree
+        options.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT.rawValue
+        options.notify_cb = { why, path, _, _, _, payload in
+            if why == GIT_CHECKOUT_NOTIFY_CONFLICT, let path, let payload {
+                Unmanaged<Conflicts>.fromOpaque(payload).takeUnretainedValue().paths.append(String(cString: path))
+            }
+            return 0
+        }
+        let result = withExtendedLifetime(conflicts) { () -> Int32 in
+            options.notify_payload = Unmanaged.passUnretained(conflicts).toOpaque()
+            return git_checkout_tree(pointer, targetTree, &options)
+        }
+        if result == GIT_ECONFLICT.rawValue || !conflicts.paths.isEmpty {
+            throw CheckoutConflictError(worktree: workingDirectory ?? gitDirectory, paths: conflicts.paths.sorted())
+        }
+        try GitError.check(result, "git_checkout_tree")
+    }
+}

@@ -1,0 +1,66 @@
+import Clibgit2
+
+/// One path changed between two trees.
+public struct ChangedPath: Sendable, Hashable {
+    public enum Change: String, Sendable, Hashable, Codable {
+        case added, deleted, modified, renamed, copied, typeChanged = "type_changed"
+    }
+
+    public let path: String
+    /// For renames and copies, where it came from.
+    public let oldPath: String?
+    public let change: Change
+}
+
+extension Repository {
+    /// The paths that differ between two commits' trees, with renames detected.
+    public func changedPaths(from old: ObjectID, to new: ObjectID) throws -> [ChangedPath] {
+        let oldTree = try lookupTree(ofCommit: old)
+        defer { git_tree_free(oldTree) }
+        let newTree = try lookupTree(ofCommit: new)
+        defer { git_tree_free(newTree) }
+
+        var options = git_diff_options()
+        try GitError.check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
+        options.flags = GIT_DIFF_SKIP_BINARY_CHECK.rawValue
+        let diff = try make("git_diff_tree_to_tree") {
+            git_diff_tree_to_tree(&$0, pointer, oldTree, newTree, &options)
+        }
+        defer { git_diff_free(diff) }
+        var find = git_diff_find_options()
+        try GitError.check(
+            git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)), "git_diff_find_options_init")
+        find.flags = GIT_DIFF_FIND_RENAMES.rawValue
+        try GitError.check(git_diff_find_similar(diff, &find), "git_diff_find_similar")
+
+        var paths: [ChangedPath] = []
+        for index in 0..<git_diff_num_deltas(diff) {
+            guard let delta = git_diff_get_delta(diff, index) else { continue }
+            let newPath = String(cString: delta.pointee.new_file.path)
+            let oldPath = String(cString: delta.pointee.old_file.path)
+            let change: ChangedPath.Change
+            switch delta.pointee.status {
+            case GIT_DELTA_ADDED: change = .added
+            case GIT_DELTA_DELETED: change = .deleted
+            case GIT_DELTA_RENAMED: change = .renamed
+            case GIT_DELTA_COPIED: change = .copied
+            case GIT_DELTA_TYPECHANGE: change = .typeChanged
+            default: change = .modified
+            }
+            let moved = change == .renamed || change == .copied
+            paths.append(ChangedPath(path: change == .deleted ? oldPath : newPath, oldPath: moved ? oldPath : nil, change: change))
+        }
+        return paths
+    }
+
+    /// What `tip` changed since it left `base`: the diff from their merge base to `tip`
+    /// (`git diff base...tip`). Empty when `tip` is contained in `base`.
+    public func changedPaths(of tip: ObjectID, since base: ObjectID) throws -> [ChangedPath] {
+        guard let mergeBase = try mergeBase(tip, base) else {
+            throw GitError(
+                function: "git_merge_base", code: GIT_ENOTFOUND.rawValue, errorClass: 22,
+                message: "\(tip.short) and \(base.short) have no common history")
+        }
+        return try changedPaths(from: mergeBase, to: tip)
+    }
+}

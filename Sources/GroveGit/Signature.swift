@@ -1,0 +1,57 @@
+import Clibgit2
+import Foundation
+
+/// Who made a commit: name, email and when.
+public struct Signature: Sendable, Hashable {
+    public let name: String
+    public let email: String
+    public let time: Date
+    /// Offset from UTC in minutes.
+    public let timeZoneOffset: Int32
+
+    public init(name: String, email: String, time: Date = Date(), timeZoneOffset: Int32? = nil) {
+        self.name = name
+        self.email = email
+        self.time = time
+        self.timeZoneOffset = timeZoneOffset ?? Int32(TimeZone.current.secondsFromGMT(for: time) / 60)
+    }
+
+    init(_ raw: UnsafePointer<git_signature>) {
+        self.name = String(cString: raw.pointee.name)
+        self.email = String(cString: raw.pointee.email)
+        self.time = Date(timeIntervalSince1970: TimeInterval(raw.pointee.when.time))
+        self.timeZoneOffset = raw.pointee.when.offset
+    }
+
+    /// The identity used when git config has no `user.name`/`user.email`.
+    public static let fallbackName = "grove"
+    public static let fallbackEmail = "grove@localhost"
+
+    /// A libgit2 signature for one call; the caller frees it.
+    func makeRaw() throws -> UnsafeMutablePointer<git_signature> {
+        var out: UnsafeMutablePointer<git_signature>?
+        try GitError.check(
+            git_signature_new(&out, name, email, git_time_t(time.timeIntervalSince1970), Int32(timeZoneOffset)),
+            "git_signature_new")
+        guard let out else {
+            throw GitError(function: "git_signature_new", code: -1, errorClass: 0, message: "no signature")
+        }
+        return out
+    }
+}
+
+extension Repository {
+    /// The identity from git config (`user.name`, `user.email`), now; `grove <grove@localhost>`
+    /// when config has none. (libgit2 1.5.1 does not read the `GIT_AUTHOR_*` variables.)
+    public func defaultSignature() throws -> Signature {
+        var out: UnsafeMutablePointer<git_signature>?
+        let result = git_signature_default(&out, pointer)
+        if result == GIT_ENOTFOUND.rawValue {
+            return Signature(name: Signature.fallbackName, email: Signature.fallbackEmail)
+        }
+        try GitError.check(result, "git_signature_default")
+        guard let out else { return Signature(name: Signature.fallbackName, email: Signature.fallbackEmail) }
+        defer { git_signature_free(out) }
+        return Signature(out)
+    }
+}

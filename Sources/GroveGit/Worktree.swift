@@ -1,0 +1,285 @@
+import Clibgit2
+import Foundation
+
+/// A linked worktree of a repository (not the main checkout). Owns its `git_worktree` handle
+/// and keeps its repository alive.
+public final class Worktree {
+    let pointer: OpaquePointer
+    /// The repository this worktree belongs to: libgit2 frees nothing out from under us as long
+    /// as we hold it.
+    public let repository: Repository
+
+    init(owning pointer: OpaquePointer, repository: Repository) {
+        self.pointer = pointer
+        self.repository = repository
+    }
+
+    deinit {
+        git_worktree_free(pointer)
+    }
+
+    /// The admin entry's name: `<common dir>/worktrees/<name>`.
+    public var name: String { String(cString: git_worktree_name(pointer)) }
+
+    /// The worktree's directory.
+    public var path: String { String(cString: git_worktree_path(pointer)).withoutTrailingSlash }
+
+    /// The admin directory inside the common git directory.
+    public var adminDirectory: String { repository.commonDirectory + "/worktrees/" + name }
+
+    /// Nil when the worktree is usable; otherwise libgit2's reason (e.g. its directory is gone).
+    public var validationProblem: String? {
+        let result = git_worktree_validate(pointer)
+        return result == 0 ? nil : GitError.last("git_worktree_validate", code: result).message
+    }
+
+    public var isValid: Bool { validationProblem == nil }
+
+    /// Nil when unlocked; the reason (possibly empty) when locked.
+    public func lockReason() throws -> String? {
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        let result = try GitError.check(git_worktree_is_locked(&buffer, pointer), "git_worktree_is_locked")
+        guard result > 0 else { return nil }
+        return buffer.ptr.map { String(cString: $0).trimmingTrailingNewlines() } ?? ""
+    }
+
+    /// Locks the worktree so that prune and clean leave it alone (`git worktree lock`).
+    public func lock(reason: String?) throws {
+        try GitError.check(git_worktree_lock(pointer, reason), "git_worktree_lock")
+    }
+
+    /// Unlocks it; returns false when it was not locked.
+    @discardableResult
+    public func unlock() throws -> Bool {
+        try GitError.check(git_worktree_unlock(pointer), "git_worktree_unlock") == 0
+    }
+
+    /// Whether a default prune (invalid and unlocked only) would remove it.
+    public var isPrunable: Bool {
+        var options = Self.pruneOptions(0)
+        return git_worktree_is_prunable(pointer, &options) == 1
+    }
+
+    /// Opens the worktree's own repository (its HEAD, index and files).
+    public func openRepository() throws -> Repository {
+        Repository(
+            owning: try make("git_repository_open_from_worktree") {
+                git_repository_open_from_worktree(&$0, pointer)
+            })
+    }
+
+    static func pruneOptions(_ flags: UInt32) -> git_worktree_prune_options {
+        var options = git_worktree_prune_options()
+        git_worktree_prune_options_init(&options, UInt32(GIT_WORKTREE_PRUNE_OPTIONS_VERSION))
+        options.flags = flags
+        return options
+    }
+}
+
+/// A worktree could not be removed because that would lose work or break a rule.
+public enum WorktreeRemovalError: Error, Sendable, Equatable, LocalizedError {
+    case hasChanges(path: String, paths: [String])
+    case locked(path: String, reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .hasChanges(let path, let paths):
+            let shown = paths.prefix(5).joined(separator: ", ") + (paths.count > 5 ? ", …" : "")
+            return "\(path) has uncommitted changes (\(shown)); commit or stash them, or remove it with --force"
+        case .locked(let path, let reason):
+            let because = reason.isEmpty ? "" : " (\(reason))"
+            return "\(path) is locked\(because); run `git worktree unlock \(path)` first, or use --force"
+        }
+    }
+}
+
+/// How a new worktree's files are written.
+public enum WorktreeCheckout: Sendable {
+    /// Write every file now (like `git worktree add`).
+    case full
+    /// Write nothing yet (like `--no-checkout`; the index is empty): call
+    /// `Repository.checkoutHead(force: true)` on the worktree later, possibly on another thread.
+    case none
+}
+
+extension Repository {
+    /// Adds a linked worktree at `path` with `branch` checked out, like
+    /// `git worktree add path branch`. `path` must not exist (or be an empty directory); missing
+    /// parent directories are created. The admin entry gets a unique name without `/` derived
+    /// from `name` (default: the path's last component). On failure nothing is left behind.
+    public func addWorktree(
+        at path: String, branch: String, name: String? = nil, lock: Bool = false,
+        checkout: WorktreeCheckout = .full
+    ) throws -> Worktree {
+        let path = absolutePath(path)
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: path) {
+            // git accepts an empty directory; libgit2 does not, so remove an empty one first.
+            let contents = (try? fileManager.contentsOfDirectory(atPath: path)) ?? ["?"]
+            guard contents.isEmpty else {
+                throw GitError(
+                    function: "addWorktree", code: GIT_EEXISTS.rawValue, errorClass: 32,
+                    message: "'\(path)' already exists; choose another path or remove it")
+            }
+            try fileManager.removeItem(atPath: path)
+        }
+        try fileManager.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+
+        let branchReference = try make("git_branch_lookup") {
+            git_branch_lookup(&$0, pointer, branch, GIT_BRANCH_LOCAL)
+        }
+        defer { git_reference_free(branchReference) }
+
+        return try WorktreeAdminLock.withLock(commonDirectory: commonDirectory) {
+            // Stray admin directories make libgit2 1.5.1 think every branch is checked out.
+            try removeStrayWorktreeEntries()
+            let adminName = try uniqueWorktreeName(name ?? (path as NSString).lastPathComponent)
+            let adminDirectory = commonDirectory + "/worktrees/" + adminName
+
+            var options = git_worktree_add_options()
+            try GitError.check(
+                git_worktree_add_options_init(&options, UInt32(GIT_WORKTREE_ADD_OPTIONS_VERSION)),
+                "git_worktree_add_options_init")
+            options.lock = lock ? 1 : 0
+            options.ref = branchReference
+            try GitError.check(
+                git_checkout_options_init(&options.checkout_options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)),
+                "git_checkout_options_init")
+            switch checkout {
+            case .full: options.checkout_options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
+            case .none: options.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE.rawValue
+            }
+            var out: OpaquePointer?
+            let result = git_worktree_add(&out, pointer, adminName, path, &options)
+            if result < 0 || out == nil {
+                let error = GitError.last("git_worktree_add", code: result)
+                // libgit2 1.5.1 leaves its partial admin entry and directory behind (#4977).
+                try? fileManager.removeItem(atPath: adminDirectory)
+                try? fileManager.removeItem(atPath: path)
+                throw error
+            }
+            guard let out else { throw GitError.last("git_worktree_add", code: result) }
+            return Worktree(owning: out, repository: self)
+        }
+    }
+
+    /// The linked worktrees (not the main checkout), by admin name.
+    public func worktrees() throws -> [Worktree] {
+        var names = git_strarray()
+        try GitError.check(git_worktree_list(&names, pointer), "git_worktree_list")
+        defer { git_strarray_dispose(&names) }
+        var worktrees: [Worktree] = []
+        for index in 0..<names.count {
+            guard let name = names.strings[index] else { continue }
+            if let worktree = try worktree(named: String(cString: name)) { worktrees.append(worktree) }
+        }
+        return worktrees.sorted { $0.name < $1.name }
+    }
+
+    /// A linked worktree by admin name; nil when there is none.
+    public func worktree(named name: String) throws -> Worktree? {
+        var out: OpaquePointer?
+        let result = git_worktree_lookup(&out, pointer, name)
+        if result == GIT_ENOTFOUND.rawValue { return nil }
+        try GitError.check(result, "git_worktree_lookup")
+        guard let out else { return nil }
+        return Worktree(owning: out, repository: self)
+    }
+
+    /// The linked worktree whose directory is `path`; nil when there is none.
+    public func worktree(atPath path: String) throws -> Worktree? {
+        let wanted = canonicalPath(path)
+        return try worktrees().first { canonicalPath($0.path) == wanted }
+    }
+
+    /// Removes a worktree's directory and admin entry. Refuses, changing nothing, when it has
+    /// uncommitted changes or is locked, unless `force` — no work is lost by default.
+    public func removeWorktree(_ worktree: Worktree, force: Bool = false) throws {
+        if !force {
+            if let reason = try worktree.lockReason() {
+                throw WorktreeRemovalError.locked(path: worktree.path, reason: reason)
+            }
+            if worktree.isValid {
+                let status = try worktree.openRepository().status()
+                guard status.isClean else {
+                    throw WorktreeRemovalError.hasChanges(path: worktree.path, paths: status.entries.map(\.path))
+                }
+            }
+        }
+        var flags = GIT_WORKTREE_PRUNE_VALID.rawValue | GIT_WORKTREE_PRUNE_WORKING_TREE.rawValue
+        if force { flags |= GIT_WORKTREE_PRUNE_LOCKED.rawValue }
+        var options = Worktree.pruneOptions(flags)
+        try WorktreeAdminLock.withLock(commonDirectory: commonDirectory) {
+            try GitError.check(git_worktree_prune(worktree.pointer, &options), "git_worktree_prune")
+        }
+    }
+
+    /// Prunes admin entries whose directories are gone (`git worktree prune`): only invalid,
+    /// unlocked ones. Returns the pruned names.
+    @discardableResult
+    public func pruneWorktrees() throws -> [String] {
+        try WorktreeAdminLock.withLock(commonDirectory: commonDirectory) {
+            var pruned = try removeStrayWorktreeEntries()
+            for worktree in try worktrees() where worktree.isPrunable {
+                var options = Worktree.pruneOptions(0)
+                let name = worktree.name
+                try GitError.check(git_worktree_prune(worktree.pointer, &options), "git_worktree_prune")
+                pruned.append(name)
+            }
+            return pruned
+        }
+    }
+
+    /// Deletes `<common dir>/worktrees/*` directories that lack `gitdir`, `commondir` or `HEAD`:
+    /// libgit2 never lists them, and in 1.5.1 they make every branch look checked out.
+    /// Callers hold the admin lock.
+    @discardableResult
+    func removeStrayWorktreeEntries() throws -> [String] {
+        let fileManager = FileManager.default
+        let directory = commonDirectory + "/worktrees"
+        guard let names = try? fileManager.contentsOfDirectory(atPath: directory) else { return [] }
+        var removed: [String] = []
+        for name in names.sorted() {
+            let entry = directory + "/" + name
+            var isDirectory: ObjCBool = false
+            guard fileManager.fileExists(atPath: entry, isDirectory: &isDirectory), isDirectory.boolValue else {
+                continue
+            }
+            let complete = ["gitdir", "commondir", "HEAD"].allSatisfy {
+                fileManager.fileExists(atPath: entry + "/" + $0)
+            }
+            if !complete {
+                try fileManager.removeItem(atPath: entry)
+                removed.append(name)
+            }
+        }
+        return removed
+    }
+
+    /// `base` made safe for an admin directory name (no `/`), made unique like git does
+    /// (`name`, `name1`, `name2`, …).
+    func uniqueWorktreeName(_ base: String) throws -> String {
+        var cleaned = String(
+            base.unicodeScalars.map { scalar -> Character in
+                let allowed = CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar)
+                return scalar.isASCII && allowed ? Character(scalar) : "-"
+            })
+        while cleaned.hasPrefix(".") || cleaned.hasPrefix("-") { cleaned.removeFirst() }
+        if cleaned.isEmpty { cleaned = "worktree" }
+        let directory = commonDirectory + "/worktrees/"
+        var candidate = cleaned
+        var counter = 1
+        while FileManager.default.fileExists(atPath: directory + candidate) {
+            candidate = cleaned + String(counter)
+            counter += 1
+        }
+        return candidate
+    }
+}
+
+/// The path with symlinks resolved, for comparing directories (`/tmp` vs `/private/tmp`).
+func canonicalPath(_ path: String) -> String {
+    URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path.withoutTrailingSlash
+}

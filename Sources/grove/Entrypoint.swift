@@ -1,0 +1,3 @@
+import GroveCLI
+
+@main struct Entrypoint { static func main() async { await GroveCommand.main() } }
