@@ -11,7 +11,8 @@ protocol NotYetAvailable: AsyncParsableCommand {
 extension NotYetAvailable {
     func run() async throws {
         let name = Self.configuration.commandName ?? "this command"
-        printToStandardError("grove \(name) is not available in this version yet (\(Self.arrivesWith)); nothing was changed")
+        printToStandardError(
+            "grove \(name) is not available in this version yet (\(Self.arrivesWith)); nothing was changed")
         throw ExitCode(ExitStatus.failed)
     }
 }

@@ -87,7 +87,11 @@ extension Repository {
             return git_checkout_tree(pointer, targetTree, &options)
         }
         if result == GIT_ECONFLICT.rawValue || !conflicts.paths.isEmpty {
-            throw CheckoutConflictError(worktree: workingDirectory ?? gitDirectory, paths: conflicts.paths.sorted())
+            var paths = conflicts.paths
+            // Unmerged index entries (a merge in progress) also stop a SAFE checkout, but libgit2
+            // does not notify them: name them, or the error would list no path at all.
+            if paths.isEmpty { paths = (try? status().paths(.conflicted)) ?? [] }
+            throw CheckoutConflictError(worktree: workingDirectory ?? gitDirectory, paths: paths.sorted())
         }
         try GitError.check(result, "git_checkout_tree")
     }

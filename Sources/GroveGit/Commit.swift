@@ -108,7 +108,7 @@ extension Repository {
 @discardableResult
 func withStrArray<T>(_ strings: [String], _ body: (UnsafeMutablePointer<git_strarray>) throws -> T) rethrows -> T {
     let duplicates = strings.map { strdup($0) }
-    defer { duplicates.forEach { free($0) } }
+    defer { for duplicate in duplicates { free(duplicate) } }
     var pointers: [UnsafeMutablePointer<CChar>?] = duplicates
     return try pointers.withUnsafeMutableBufferPointer { buffer in
         var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)

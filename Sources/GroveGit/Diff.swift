@@ -3,7 +3,8 @@ import Clibgit2
 /// One path changed between two trees.
 public struct ChangedPath: Sendable, Hashable {
     public enum Change: String, Sendable, Hashable, Codable {
-        case added, deleted, modified, renamed, copied, typeChanged = "type_changed"
+        case added, deleted, modified, renamed, copied
+        case typeChanged = "type_changed"
     }
 
     public let path: String
@@ -22,7 +23,10 @@ extension Repository {
 
         var options = git_diff_options()
         try GitError.check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
-        options.flags = GIT_DIFF_SKIP_BINARY_CHECK.rawValue
+        // INCLUDE_TYPECHANGE: without it libgit2 reports a file that became a symlink (or the
+        // reverse) as a delete plus an add of the same path, where git says `T`; `.typeChanged`
+        // could never be produced.
+        options.flags = GIT_DIFF_SKIP_BINARY_CHECK.rawValue | GIT_DIFF_INCLUDE_TYPECHANGE.rawValue
         let diff = try make("git_diff_tree_to_tree") {
             git_diff_tree_to_tree(&$0, pointer, oldTree, newTree, &options)
         }
@@ -48,7 +52,9 @@ extension Repository {
             default: change = .modified
             }
             let moved = change == .renamed || change == .copied
-            paths.append(ChangedPath(path: change == .deleted ? oldPath : newPath, oldPath: moved ? oldPath : nil, change: change))
+            paths.append(
+                ChangedPath(
+                    path: change == .deleted ? oldPath : newPath, oldPath: moved ? oldPath : nil, change: change))
         }
         return paths
     }

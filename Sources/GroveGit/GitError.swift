@@ -20,7 +20,10 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Builds the error from `git_error_last()`, which is thread-local: call it right after the
     /// failing call, on the same thread, with nothing in between.
+    /// The error is consumed (cleared) so that a later call that fails without setting one
+    /// cannot be reported with this stale message.
     static func last(_ function: String, code: Int32) -> GitError {
+        defer { git_error_clear() }
         if let last = git_error_last(), let text = last.pointee.message {
             return GitError(
                 function: function, code: code, errorClass: last.pointee.klass,

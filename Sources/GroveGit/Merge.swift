@@ -16,7 +16,8 @@ extension Repository {
         let theirsCommit = try lookupCommit(theirs)
         defer { git_commit_free(theirsCommit) }
         var options = git_merge_options()
-        try GitError.check(git_merge_options_init(&options, UInt32(GIT_MERGE_OPTIONS_VERSION)), "git_merge_options_init")
+        try GitError.check(
+            git_merge_options_init(&options, UInt32(GIT_MERGE_OPTIONS_VERSION)), "git_merge_options_init")
         let index = try make("git_merge_commits") {
             git_merge_commits(&$0, pointer, oursCommit, theirsCommit, &options)
         }

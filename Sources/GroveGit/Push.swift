@@ -17,10 +17,10 @@ public struct PushResult: Sendable, Equatable {
 }
 
 extension Repository {
-    /// Pushes `refspecs` (`src:dst`, `+` to force, `:dst` to delete) to a configured remote or
-    /// a URL/path, and reports each ref. Like `git push`, a ref that would not fast-forward
-    /// is rejected on its own while the others go through; rejections by the remote (hooks,
-    /// races) are reported per ref too. Throws only when the push as a whole fails.
+    /// Pushes `refspecs` (`src:dst` with full ref names, `+` to force, `:dst` to delete) to a
+    /// configured remote or a URL/path, and reports each ref. Like `git push`, a ref that would
+    /// not fast-forward is rejected on its own while the others go through; rejections by the
+    /// remote (hooks, races) are reported per ref too. Throws only when the push as a whole fails.
     public func push(to remoteOrURL: String, refspecs: [String]) throws -> [PushResult] {
         let remote = try openRemote(remoteOrURL)
         defer { git_remote_free(remote) }
@@ -44,7 +44,8 @@ extension Repository {
             }
             if !toPush.isEmpty {
                 var options = git_push_options()
-                try GitError.check(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
+                try GitError.check(
+                    git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
                 options.callbacks = callbacks
                 try withStrArray(toPush.map(\.spec)) { specs in
                     try GitError.check(git_remote_push(remote, specs, &options), "git_remote_push")
@@ -82,10 +83,20 @@ extension Repository {
 
     /// Decides a ref's fate before sending anything, as git does: nil means "push it".
     private func precheck(_ spec: ParsedRefspec, remoteTip: ObjectID?) throws -> PushResult.Outcome? {
-        guard let source = spec.source else {
-            return remoteTip == nil ? .rejected(reason: "remote ref does not exist") : nil
+        guard spec.destination.hasPrefix("refs/") else {
+            return .rejected(reason: "destination \(spec.destination) is not a full ref name (refs/...)")
         }
-        guard let local = try reference(named: source)?.target ?? (try? resolveCommit(source)) else {
+        guard let source = spec.source else {
+            // Deleting a ref the remote does not have: the wanted state already holds. git agrees
+            // for a full ref name (`git push origin :refs/heads/x` succeeds, "deleting a
+            // non-existent ref" is only a warning), and cleanup must not fail on it.
+            return remoteTip == nil ? .upToDate : nil
+        }
+        // Both ends must be full ref names: libgit2 1.5.1's push resolves the source with
+        // git_reference_name_to_id only (a commit id or `main` fails the whole push with "no such
+        // reference") and refuses a short destination ("not a valid reference"). Refuse such a
+        // ref on its own, like any other bad ref, so the rest of the push still goes through.
+        guard let local = (try? reference(named: source))?.target else {
             return .rejected(reason: "src refspec \(source) does not match any")
         }
         guard let remoteTip else { return nil }

@@ -31,7 +31,8 @@ extension Repository {
         defer { git_annotated_commit_free(ontoCommit) }
 
         var options = git_rebase_options()
-        try GitError.check(git_rebase_options_init(&options, UInt32(GIT_REBASE_OPTIONS_VERSION)), "git_rebase_options_init")
+        try GitError.check(
+            git_rebase_options_init(&options, UInt32(GIT_REBASE_OPTIONS_VERSION)), "git_rebase_options_init")
         options.inmemory = 1
         let rebase = try make("git_rebase_init") {
             git_rebase_init(&$0, pointer, branch, upstreamCommit, ontoCommit, &options)

@@ -127,9 +127,12 @@ extension Repository {
         return ObjectID(git_object_id(commit))
     }
 
-    /// Whether libgit2 accepts `name` as a branch name (`git check-ref-format --branch`).
+    /// Whether `name` is a valid branch name for both libgit2 and git (`git check-ref-format --branch`).
     public static func isValidBranchName(_ name: String) -> Bool {
         Git.ensureInitialized()
+        // libgit2 1.5.1 accepts DEL (0x7f) in ref names; git rejects it and then ignores such a
+        // branch ("ignoring ref with broken name"), so a branch grove made would vanish for git.
+        if name.utf8.contains(0x7f) { return false }
         var valid: Int32 = 0
         guard git_branch_name_is_valid(&valid, name) == 0 else { return false }
         return valid == 1
@@ -150,6 +153,8 @@ extension Repository {
 
     /// Deletes a local branch (and its `branch.<name>` config). Fails while it is checked out.
     public func deleteBranch(named name: String) throws {
+        // Stray admin directories make libgit2 1.5.1 think every branch is checked out.
+        try WorktreeAdminLock.withLock(commonDirectory: commonDirectory) { try removeStrayWorktreeEntries() }
         let reference = try make("git_branch_lookup") {
             git_branch_lookup(&$0, pointer, name, GIT_BRANCH_LOCAL)
         }

@@ -51,17 +51,25 @@ final class RemoteCallbackContext {
 extension Repository {
     /// Clones `source` — a URL or a local path — into `path`, bare or with a checkout of the
     /// default branch. Local paths and `file://` URLs use libgit2's local clone (objects
-    /// hard-linked): its `file://` transport is ~20× slower than git's.
+    /// hard-linked): its `file://` transport is ~20× slower than git's. A local clone copies
+    /// the object directory instead of transferring objects, so `progress` is never called for
+    /// it; `local: false` sends a local source through the transport (a pack, with progress).
     public static func clone(
-        from source: String, to path: String, bare: Bool = false, progress: TransferProgressHandler? = nil
+        from source: String, to path: String, bare: Bool = false, local: Bool = true,
+        progress: TransferProgressHandler? = nil
     ) throws -> Repository {
         Git.ensureInitialized()
         let localSource = localPath(of: source)
         let context = RemoteCallbackContext(progress: progress)
         var options = git_clone_options()
-        try GitError.check(git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)), "git_clone_options_init")
+        try GitError.check(
+            git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)), "git_clone_options_init")
         options.bare = bare ? 1 : 0
-        options.local = localSource != nil ? GIT_CLONE_LOCAL : GIT_CLONE_LOCAL_AUTO
+        if localSource != nil {
+            options.local = local ? GIT_CLONE_LOCAL : GIT_CLONE_NO_LOCAL
+        } else {
+            options.local = GIT_CLONE_LOCAL_AUTO
+        }
         context.install(into: &options.fetch_opts.callbacks)
         let destination = absolutePath(path)
         let url = localSource ?? source
@@ -77,7 +85,8 @@ extension Repository {
         defer { git_remote_free(remote) }
         let context = RemoteCallbackContext(progress: progress)
         var options = git_fetch_options()
-        try GitError.check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "git_fetch_options_init")
+        try GitError.check(
+            git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "git_fetch_options_init")
         options.prune = GIT_FETCH_PRUNE
         context.install(into: &options.callbacks)
         _ = try withExtendedLifetime(context) {

@@ -124,6 +124,7 @@ func make(
     _ function: String, _ body: (inout OpaquePointer?) -> Int32
 ) throws -> OpaquePointer {
     var out: OpaquePointer?
+    git_error_clear()  // some calls fail without setting an error: never report a stale one
     try GitError.check(body(&out), function)
     guard let out else {
         throw GitError(function: function, code: -1, errorClass: 0, message: "\(function) returned nothing")

@@ -41,17 +41,22 @@ public struct Signature: Sendable, Hashable {
 }
 
 extension Repository {
-    /// The identity from git config (`user.name`, `user.email`), now; `grove <grove@localhost>`
-    /// when config has none. (libgit2 1.5.1 does not read the `GIT_AUTHOR_*` variables.)
+    /// The identity from git config (`user.name`, `user.email`), now; whichever of the two is
+    /// missing falls back to `grove` / `grove@localhost`. (libgit2 1.5.1 does not read the
+    /// `GIT_AUTHOR_*` variables.)
     public func defaultSignature() throws -> Signature {
-        var out: UnsafeMutablePointer<git_signature>?
-        let result = git_signature_default(&out, pointer)
-        if result == GIT_ENOTFOUND.rawValue {
-            return Signature(name: Signature.fallbackName, email: Signature.fallbackEmail)
+        let config = try make("git_repository_config_snapshot") { git_repository_config_snapshot(&$0, pointer) }
+        defer { git_config_free(config) }
+        func value(_ key: String) -> String? {
+            var text: UnsafePointer<CChar>?
+            guard git_config_get_string(&text, config, key) == 0, let text else {
+                git_error_clear()
+                return nil
+            }
+            let value = String(cString: text)
+            return value.isEmpty ? nil : value
         }
-        try GitError.check(result, "git_signature_default")
-        guard let out else { return Signature(name: Signature.fallbackName, email: Signature.fallbackEmail) }
-        defer { git_signature_free(out) }
-        return Signature(out)
+        return Signature(
+            name: value("user.name") ?? Signature.fallbackName, email: value("user.email") ?? Signature.fallbackEmail)
     }
 }

@@ -3,7 +3,9 @@ import Clibgit2
 /// What `git status` would say about a working tree.
 public struct WorktreeStatus: Sendable, Equatable {
     public enum Change: String, Sendable, Hashable, Codable {
-        case modified, added, deleted, renamed, typeChanged = "type_changed", untracked, conflicted
+        case modified, added, deleted, renamed
+        case typeChanged = "type_changed"
+        case untracked, conflicted
     }
 
     public struct Entry: Sendable, Hashable {
@@ -52,8 +54,11 @@ extension Repository {
         func has(_ flag: git_status_t) -> Bool { flags & flag.rawValue != 0 }
         if has(GIT_STATUS_CONFLICTED) { return .conflicted }
         if has(GIT_STATUS_INDEX_NEW) { return .added }
+        // Before WT_NEW: `git rm --cached f` gives INDEX_DELETED|WT_NEW in one entry, and what
+        // matters (git's first line, `D  f`) is that the file leaves the repository.
+        if has(GIT_STATUS_INDEX_DELETED) { return .deleted }
         if has(GIT_STATUS_WT_NEW) { return .untracked }
-        if has(GIT_STATUS_INDEX_DELETED) || has(GIT_STATUS_WT_DELETED) { return .deleted }
+        if has(GIT_STATUS_WT_DELETED) { return .deleted }
         if has(GIT_STATUS_INDEX_RENAMED) || has(GIT_STATUS_WT_RENAMED) { return .renamed }
         if has(GIT_STATUS_INDEX_TYPECHANGE) || has(GIT_STATUS_WT_TYPECHANGE) { return .typeChanged }
         return .modified

@@ -114,25 +114,31 @@ extension Repository {
     ) throws -> Worktree {
         let path = absolutePath(path)
         let fileManager = FileManager.default
-        if fileManager.fileExists(atPath: path) {
-            // git accepts an empty directory; libgit2 does not, so remove an empty one first.
-            let contents = (try? fileManager.contentsOfDirectory(atPath: path)) ?? ["?"]
-            guard contents.isEmpty else {
-                throw GitError(
-                    function: "addWorktree", code: GIT_EEXISTS.rawValue, errorClass: 32,
-                    message: "'\(path)' already exists; choose another path or remove it")
-            }
-            try fileManager.removeItem(atPath: path)
-        }
-        try fileManager.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-
+        // Look the branch up before touching the file system, so that a missing branch leaves
+        // nothing behind (not even the parent directories).
         let branchReference = try make("git_branch_lookup") {
             git_branch_lookup(&$0, pointer, branch, GIT_BRANCH_LOCAL)
         }
         defer { git_reference_free(branchReference) }
 
+        // Directories are checked and created under the lock too: a failed add removes the
+        // parents it created, which must not race with another add making its own there.
         return try WorktreeAdminLock.withLock(commonDirectory: commonDirectory) {
+            var replacedEmptyDirectory = false
+            if fileManager.fileExists(atPath: path) {
+                // git accepts an empty directory; libgit2 does not, so remove an empty one first.
+                let contents = (try? fileManager.contentsOfDirectory(atPath: path)) ?? ["?"]
+                guard contents.isEmpty else {
+                    throw GitError(
+                        function: "addWorktree", code: GIT_EEXISTS.rawValue, errorClass: 32,
+                        message: "'\(path)' already exists; choose another path or remove it")
+                }
+                try fileManager.removeItem(atPath: path)
+                replacedEmptyDirectory = true
+            }
+            let createdParents = try createMissingDirectories(
+                (path as NSString).deletingLastPathComponent)
+
             // Stray admin directories make libgit2 1.5.1 think every branch is checked out.
             try removeStrayWorktreeEntries()
             let adminName = try uniqueWorktreeName(name ?? (path as NSString).lastPathComponent)
@@ -156,13 +162,42 @@ extension Repository {
             if result < 0 || out == nil {
                 let error = GitError.last("git_worktree_add", code: result)
                 // libgit2 1.5.1 leaves its partial admin entry and directory behind (#4977).
+                // Only delete the directory if libgit2 made it (empty, or its `.git` points at
+                // our admin entry): one that appeared meanwhile is someone else's.
+                if Self.isEmptyOrLinked(path, to: adminDirectory) { try? fileManager.removeItem(atPath: path) }
                 try? fileManager.removeItem(atPath: adminDirectory)
-                try? fileManager.removeItem(atPath: path)
+                // Put back what the caller had, and take away the parents we made.
+                if replacedEmptyDirectory {
+                    try? fileManager.createDirectory(atPath: path, withIntermediateDirectories: false)
+                }
+                for directory in createdParents { rmdir(directory) }  // only empty ones go
                 throw error
             }
             guard let out else { throw GitError.last("git_worktree_add", code: result) }
             return Worktree(owning: out, repository: self)
         }
+    }
+
+    /// Creates `directory` and any missing parents; returns those it created, deepest first.
+    private func createMissingDirectories(_ directory: String) throws -> [String] {
+        var missing: [String] = []
+        var current = directory
+        while current.count > 1 && !FileManager.default.fileExists(atPath: current) {
+            missing.append(current)
+            current = (current as NSString).deletingLastPathComponent
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return missing
+    }
+
+    /// True when `path` is an empty directory or a worktree whose `.git` file names `adminDirectory`.
+    private static func isEmptyOrLinked(_ path: String, to adminDirectory: String) -> Bool {
+        guard let contents = try? FileManager.default.contentsOfDirectory(atPath: path) else { return false }
+        if contents.isEmpty { return true }
+        guard let link = try? String(contentsOfFile: path + "/.git", encoding: .utf8) else { return false }
+        return canonicalPath(
+            link.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "gitdir: ", with: ""))
+            == canonicalPath(adminDirectory)
     }
 
     /// The linked worktrees (not the main checkout), by admin name.
@@ -172,14 +207,21 @@ extension Repository {
         defer { git_strarray_dispose(&names) }
         var worktrees: [Worktree] = []
         for index in 0..<names.count {
-            guard let name = names.strings[index] else { continue }
-            if let worktree = try worktree(named: String(cString: name)) { worktrees.append(worktree) }
+            guard let cName = names.strings[index] else { continue }
+            // libgit2 1.5.1's list skips the entry after each incomplete one when filtering, so
+            // a stray admin directory can be listed; looking it up fails. Leave such entries out.
+            let name = String(cString: cName)
+            guard isCompleteAdminEntry(name) else { continue }
+            if let worktree = try worktree(named: name) { worktrees.append(worktree) }
         }
         return worktrees.sorted { $0.name < $1.name }
     }
 
     /// A linked worktree by admin name; nil when there is none.
     public func worktree(named name: String) throws -> Worktree? {
+        // libgit2 1.5.1 answers -1 (not GIT_ENOTFOUND), with no error message of its own, for a
+        // name without a (complete) admin entry.
+        guard isCompleteAdminEntry(name) else { return nil }
         var out: OpaquePointer?
         let result = git_worktree_lookup(&out, pointer, name)
         if result == GIT_ENOTFOUND.rawValue { return nil }
@@ -247,15 +289,19 @@ extension Repository {
             guard fileManager.fileExists(atPath: entry, isDirectory: &isDirectory), isDirectory.boolValue else {
                 continue
             }
-            let complete = ["gitdir", "commondir", "HEAD"].allSatisfy {
-                fileManager.fileExists(atPath: entry + "/" + $0)
-            }
-            if !complete {
+            if !isCompleteAdminEntry(name) {
                 try fileManager.removeItem(atPath: entry)
                 removed.append(name)
             }
         }
         return removed
+    }
+
+    /// Whether `<common dir>/worktrees/<name>` has the files libgit2 needs to open it.
+    func isCompleteAdminEntry(_ name: String) -> Bool {
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { return false }
+        let entry = commonDirectory + "/worktrees/" + name
+        return ["gitdir", "commondir", "HEAD"].allSatisfy { FileManager.default.fileExists(atPath: entry + "/" + $0) }
     }
 
     /// `base` made safe for an admin directory name (no `/`), made unique like git does

@@ -31,6 +31,10 @@ struct ProcessTimeout: Error, CustomStringConvertible {
     var description: String { "timed out: \(command.joined(separator: " "))" }
 }
 
+struct FixtureError: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// The environment every child gets: the test's own, minus GIT_* / GROVE_* variables,
 /// with global and system git configuration disabled.
 func isolatedEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
@@ -122,7 +126,7 @@ func makeRepo(
 ) throws {
     let r = try run([FixturePaths.makeRepo] + options + [dir.path, String(files), String(branches)], env: env)
     #expect(r.status == 0, "make-repo failed: \(r.stderr)")
-    if r.status != 0 { throw ProcessTimeout(command: ["make-repo failed"]) }
+    if r.status != 0 { throw FixtureError(description: "make-repo.sh exited \(r.status): \(r.stderr)") }
 }
 
 func refs(_ repo: URL) throws -> [String] {

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 import GroveCore
+import TestSupport
 import Testing
 
 @testable import GroveCLI
-import TestSupport
 
 /// The commands DESIGN.md promises, in the order `grove --help` lists them.
 private let designCommands = ["run", "status", "logs", "merge", "clean", "push", "report"]
@@ -58,7 +58,8 @@ struct CommandLineTests {
     }
 
     @Test func homeFollowsTheDesignOrder() throws {
-        #expect(try GroveHome.resolve(environment: ["GROVE_HOME": "/g", "XDG_DATA_HOME": "/x", "HOME": "/h"]).path == "/g")
+        #expect(
+            try GroveHome.resolve(environment: ["GROVE_HOME": "/g", "XDG_DATA_HOME": "/x", "HOME": "/h"]).path == "/g")
         #expect(try GroveHome.resolve(environment: ["XDG_DATA_HOME": "/x", "HOME": "/h"]).path == "/x/grove")
         #expect(try GroveHome.resolve(environment: ["HOME": "/h"]).path == "/h/.local/share/grove")
         #expect(throws: GroveHomeError.noHome) { try GroveHome.resolve(environment: [:]) }

@@ -34,7 +34,8 @@ public final class Sandbox {
     }
 
     private static let isolateLibgit2: Void = {
-        let empty = NSTemporaryDirectory() + "grove-tests/empty-config-" + UUID().uuidString
+        // One shared, never-written directory: nothing to clean up, nothing piles up.
+        let empty = NSTemporaryDirectory() + "grove-tests/empty-config"
         try? FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         try? Git.setGlobalConfigDirectory(empty)
     }()

@@ -53,7 +53,8 @@ public enum Shell {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        let result = ProcessResult(status: process.terminationStatus, stdout: outFile.contents(), stderr: errFile.contents())
+        let result = ProcessResult(
+            status: process.terminationStatus, stdout: outFile.contents(), stderr: errFile.contents())
         if check && result.status != 0 { throw ProcessFailure(command: arguments, result: result) }
         return result
     }
