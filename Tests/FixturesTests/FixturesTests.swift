@@ -74,8 +74,8 @@ func run(
     defer { try? FileManager.default.removeItem(at: capture) }
     let outURL = capture.appendingPathComponent("stdout")
     let errURL = capture.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let out = try FileHandle(forWritingTo: outURL)
     let err = try FileHandle(forWritingTo: errURL)
 
@@ -325,14 +325,15 @@ extension FixturesTests {
             defer { s.cleanup() }
             let dir = s.path("busy")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false)
-            FileManager.default.createFile(atPath: dir.appendingPathComponent("keep").path, contents: Data("x".utf8))
+            _ = FileManager.default.createFile(
+                atPath: dir.appendingPathComponent("keep").path, contents: Data("x".utf8))
             let r = try run([FixturePaths.makeRepo, dir.path, "5", "1"])
             #expect(r.status == 2)
             #expect(r.stderr.contains("not empty"))
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".git").path))
 
             let file = s.path("file")
-            FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8))
             #expect(try run([FixturePaths.makeRepo, file.path, "5", "1"]).status == 2)
         }
     }
