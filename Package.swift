@@ -10,7 +10,10 @@ let package = Package(
         .library(name: "GroveCore", targets: ["GroveCore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev). Only GroveGit imports it.
@@ -20,7 +23,15 @@ let package = Package(
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
         .target(name: "GroveGit", dependencies: ["Clibgit2"]),
-        .target(name: "GroveCore", dependencies: ["GroveGit"]),
+        .target(
+            name: "GroveCore",
+            dependencies: [
+                "GroveGit",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         .target(
             name: "GroveCLI",
             dependencies: [
@@ -33,6 +44,7 @@ let package = Package(
         // Real repositories in temporary directories and the git CLI as the second opinion.
         .target(name: "TestSupport", dependencies: ["GroveGit"], path: "Tests/TestSupport"),
         .testTarget(name: "GroveGitTests", dependencies: ["GroveGit", "TestSupport"]),
+        .testTarget(name: "GroveCoreTests", dependencies: ["GroveCore", "GroveGit", "TestSupport"]),
         .testTarget(name: "GroveCLITests", dependencies: ["GroveCLI", "GroveGit", "TestSupport"]),
         .testTarget(name: "FixturesTests"),
     ]

@@ -56,17 +56,6 @@ struct CommandLineTests {
         #expect(result.status == ExitStatus.badInput)
         #expect(result.stderr.contains("frobnicate"))
     }
-
-    @Test func homeFollowsTheDesignOrder() throws {
-        #expect(
-            try GroveHome.resolve(environment: ["GROVE_HOME": "/g", "XDG_DATA_HOME": "/x", "HOME": "/h"]).path == "/g")
-        #expect(try GroveHome.resolve(environment: ["XDG_DATA_HOME": "/x", "HOME": "/h"]).path == "/x/grove")
-        #expect(try GroveHome.resolve(environment: ["HOME": "/h"]).path == "/h/.local/share/grove")
-        #expect(throws: GroveHomeError.noHome) { try GroveHome.resolve(environment: [:]) }
-        let home = GroveHome(path: "/g")
-        #expect(home.database == "/g/grove.sqlite")
-        #expect(home.worktrees == "/g/worktrees")
-    }
 }
 
 /// The `grove` executable SwiftPM built beside the test runner (`swift test` builds every
