@@ -7,8 +7,8 @@ public struct CheckoutConflictError: Error, Sendable, Equatable, LocalizedError 
     public let paths: [String]
 
     public var errorDescription: String? {
-        let shown = paths.prefix(5).joined(separator: ", ") + (paths.count > 5 ? ", …" : "")
-        return "local changes in \(worktree) would be overwritten (\(shown)); commit or stash them and try again"
+        "local changes in \(worktree) would be overwritten (\(summarize(paths)));"
+            + " commit or stash them and try again"
     }
 }
 

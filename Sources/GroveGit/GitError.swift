@@ -75,3 +75,8 @@ extension String {
         return text
     }
 }
+
+/// The first few paths of a list, for a one-line message ("a, b, c, d, e, …").
+func summarize(_ paths: [String], limit: Int = 5) -> String {
+    paths.prefix(limit).joined(separator: ", ") + (paths.count > limit ? ", …" : "")
+}

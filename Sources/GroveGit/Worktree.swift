@@ -85,8 +85,8 @@ public enum WorktreeRemovalError: Error, Sendable, Equatable, LocalizedError {
     public var errorDescription: String? {
         switch self {
         case .hasChanges(let path, let paths):
-            let shown = paths.prefix(5).joined(separator: ", ") + (paths.count > 5 ? ", …" : "")
-            return "\(path) has uncommitted changes (\(shown)); commit or stash them, or remove it with --force"
+            return
+                "\(path) has uncommitted changes (\(summarize(paths))); commit or stash them, or remove it with --force"
         case .locked(let path, let reason):
             let because = reason.isEmpty ? "" : " (\(reason))"
             return "\(path) is locked\(because); run `git worktree unlock \(path)` first, or use --force"
