@@ -1,0 +1,77 @@
+import GroveGit
+
+/// A fully validated run: every repository opened, every base found, every branch name free.
+/// The runner acts on this and nothing else, so bad input never gets past planning.
+public struct Plan: Sendable, Equatable {
+    public var run: Int
+    /// Tasks at once.
+    public var jobs: Int
+    public var failFast: Bool
+    /// The task file's absolute path, when the run came from one.
+    public var taskFile: String?
+    /// In start order.
+    public var tasks: [PlannedTask]
+}
+
+/// One task, resolved: where it runs, from what, on which branch, doing what.
+public struct PlannedTask: Sendable, Equatable {
+    public var name: String
+    /// The repository's absolute path (its working directory; the git directory if bare).
+    public var repository: String
+    public var base: String
+    /// Where `base` pointed when the plan was made.
+    public var baseCommit: ObjectID
+    public var branch: String
+    /// `$GROVE_HOME/worktrees/<run>/<task>` (not created by planning).
+    public var worktree: String
+    public var command: TaskCommand
+    public var setup: TaskCommand?
+    /// Paths relative to the repository's checkout, checked to stay inside it.
+    public var copy: [String]
+    public var environment: [String: String]
+    public var timeout: Duration?
+    public var instructions: String
+    public var dependsOn: [String]
+
+    /// What the placeholders of an argv command stand for in this task.
+    public var commandValues: CommandValues {
+        CommandValues(
+            task: name, instructions: instructions, repo: repository, branch: branch, base: base, worktree: worktree)
+    }
+
+    /// The argv to execute for the command (`/bin/sh -c` for a string command).
+    public var argv: [String] { command.argv(commandValues) }
+}
+
+/// What `grove run` was given on the command line, before validation.
+public struct RunFlags: Sendable, Equatable {
+    /// The task file, if any.
+    public var file: String?
+    /// `--repo`, repeatable.
+    public var repos: [String]
+    /// `--count N`: N variants of one task.
+    public var count: Int?
+    /// `--name`: the task name (with `--count`, the stem of `<name>-1`…).
+    public var name: String?
+    /// `-j N`.
+    public var jobs: Int?
+    /// `--timeout D`, as typed.
+    public var timeout: String?
+    public var failFast: Bool
+    /// The argv after `--`; empty when none was given.
+    public var command: [String]
+
+    public init(
+        file: String? = nil, repos: [String] = [], count: Int? = nil, name: String? = nil, jobs: Int? = nil,
+        timeout: String? = nil, failFast: Bool = false, command: [String] = []
+    ) {
+        self.file = file
+        self.repos = repos
+        self.count = count
+        self.name = name
+        self.jobs = jobs
+        self.timeout = timeout
+        self.failFast = failFast
+        self.command = command
+    }
+}

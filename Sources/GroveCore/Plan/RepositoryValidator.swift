@@ -1,0 +1,145 @@
+import Foundation
+import GroveGit
+
+/// Checks tasks against their real repositories (read-only): the repository opens and has
+/// commits, the base branch exists, the task branch is valid, free, and not claimed twice.
+struct RepositoryValidator {
+    struct Checked {
+        var repository: String
+        var base: String
+        var baseCommit: ObjectID
+        var branch: String
+    }
+
+    let run: Int
+    /// Opened repositories by absolute path, so fan-out over one repository opens it once.
+    private var opened: [String: Repository] = [:]
+    /// Branches already claimed in this plan: "<common dir>\n<branch>" → task name.
+    private var claimed: [String: String] = [:]
+
+    init(run: Int) {
+        self.run = run
+    }
+
+    mutating func check(
+        _ entry: TaskEntry, base baseSetting: Located<String>?, branchTemplate: Located<String>,
+        copy: [Located<String>], directory: String
+    ) throws(PlanError) -> Checked {
+        let task = entry.name.value
+        let repoLocation = entry.repo?.location ?? entry.name.location
+        let path: String
+        switch entry.repo?.value {
+        case .remote(let url):
+            throw PlanError(
+                repoLocation,
+                "URL repositories (\(RepositoryReference.redacted(url))) are not supported yet;"
+                    + " clone it and give the local path")
+        case .local(let given): path = absolute(given, against: directory)
+        case nil: path = directory
+        }
+        let repository = try open(path, at: repoLocation)
+        let root = repository.workingDirectory ?? repository.commonDirectory
+        let shown = root
+
+        let base: String
+        let baseLocation = baseSetting?.location ?? repoLocation
+        do {
+            if let setting = baseSetting {
+                base = setting.value
+            } else if let name = try repository.defaultBranch() {
+                base = name
+            } else {
+                throw PlanError(
+                    repoLocation,
+                    "HEAD of \(shown) is detached and task \"\(task)\" names no base; add `base: <branch>`")
+            }
+            guard let branch = try repository.branch(named: base) else {
+                if try repository.branches().isEmpty {
+                    throw PlanError(
+                        repoLocation,
+                        "\(shown) has no commits yet; make a first commit (`git -C \(shown) commit --allow-empty -m init`)"
+                    )
+                }
+                let names = try repository.branches().map(\.name)
+                throw PlanError(
+                    baseLocation,
+                    "base branch \"\(base)\" does not exist in \(shown)"
+                        + (Suggestion.closest(to: base, in: names).map { "; did you mean \"\($0)\"?" }
+                            ?? "; create it or set `base:` to one of: \(names.prefix(5).joined(separator: ", "))"))
+            }
+            let name = Placeholders.fill(branchTemplate.value) { key in
+                switch key {
+                case "run": return String(run)
+                case "task": return task
+                default: return nil
+                }
+            }
+            try checkBranch(name, in: repository, shown: shown, task: task, template: branchTemplate)
+            try checkCopy(copy, root: repository.workingDirectory, shown: shown)
+            return Checked(repository: root, base: base, baseCommit: branch.target, branch: name)
+        } catch let error as PlanError {
+            throw error
+        } catch {
+            throw PlanError(repoLocation, "cannot read \(shown): \(error.localizedDescription)")
+        }
+    }
+
+    private mutating func open(_ path: String, at location: PlanLocation) throws(PlanError) -> Repository {
+        if let repository = opened[path] { return repository }
+        do {
+            let repository = try Repository.open(at: path)
+            opened[path] = repository
+            return repository
+        } catch let error as RepositoryOpenError {
+            throw PlanError(location, error.errorDescription ?? "\(error)")
+        } catch {
+            throw PlanError(location, "cannot open the repository at \(path): \(error.localizedDescription)")
+        }
+    }
+
+    private mutating func checkBranch(
+        _ name: String, in repository: Repository, shown: String, task: String, template: Located<String>
+    ) throws {
+        guard Repository.isValidBranchName(name) else {
+            throw PlanError(
+                template.location,
+                "branch name \"\(name)\" for task \"\(task)\" is not valid in git; change the task name or the"
+                    + " branch template")
+        }
+        if try repository.branch(named: name) != nil {
+            throw PlanError(
+                template.location,
+                "branch \"\(name)\" already exists in \(shown); delete it (`git -C \(shown) branch -D \(name)`) or"
+                    + " use another branch template")
+        }
+        // refs/heads/a and refs/heads/a/b cannot both exist.
+        for existing in try repository.branches().map(\.name)
+        where name.hasPrefix(existing + "/") || existing.hasPrefix(name + "/") {
+            throw PlanError(
+                template.location,
+                "branch \"\(name)\" cannot be created in \(shown) because branch \"\(existing)\" exists;"
+                    + " rename that branch or use another branch template")
+        }
+        let key = repository.commonDirectory + "\n" + name
+        if let other = claimed[key] {
+            throw PlanError(
+                template.location,
+                "tasks \"\(other)\" and \"\(task)\" would both use branch \"\(name)\" in \(shown);"
+                    + " put {task} in the branch template")
+        }
+        claimed[key] = task
+    }
+
+    private func checkCopy(_ copy: [Located<String>], root: String?, shown: String) throws(PlanError) {
+        for item in copy {
+            guard let root else {
+                throw PlanError(item.location, "\(shown) is bare, so there is no checkout to copy from; remove `copy:`")
+            }
+            if !FileManager.default.fileExists(atPath: root + "/" + item.value) {
+                throw PlanError(
+                    item.location,
+                    "copy entry \"\(item.value)\" does not exist in \(shown); create it or remove the entry")
+            }
+        }
+    }
+}

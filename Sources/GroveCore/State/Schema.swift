@@ -1,0 +1,55 @@
+import GRDB
+
+/// The database schema as a sequence of GRDB migrations: a migration, once released, never
+/// changes; later features (the merge journal of `grove merge`) append new ones ("v2", …).
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // AUTOINCREMENT: a number is never handed out twice, even after its run is deleted,
+            // because branches (`grove/{run}/{task}`) and worktree paths are named after it.
+            try db.create(table: "run") { table in
+                table.autoIncrementedPrimaryKey("number")
+                table.column("state", .text).notNull()
+                table.column("started_at", .datetime).notNull()
+                table.column("finished_at", .datetime)
+                table.column("wall_seconds", .double)
+                table.column("pid", .integer).notNull()
+                table.column("jobs", .integer).notNull()
+                table.column("task_file", .text)
+                table.column("timeout_seconds", .double)
+                table.column("fail_fast", .boolean).notNull().defaults(to: false)
+                table.column("arguments", .jsonText).notNull().defaults(to: "[]")
+            }
+            try db.create(table: "task") { table in
+                table.column("run", .integer).notNull()
+                    .references("run", column: "number", onDelete: .cascade)
+                table.column("name", .text).notNull()
+                table.column("position", .integer).notNull()
+                table.column("repo", .text).notNull()
+                table.column("base", .text).notNull()
+                table.column("branch", .text).notNull()
+                table.column("worktree", .text).notNull()
+                table.column("command", .jsonText).notNull()
+                table.column("instructions", .text)
+                table.column("state", .text).notNull()
+                table.column("exit_code", .integer)
+                table.column("signal", .integer)
+                table.column("reason", .text)
+                table.column("queued_at", .datetime)
+                table.column("started_at", .datetime)
+                table.column("finished_at", .datetime)
+                table.column("seconds", .double)
+                table.column("commits", .integer)
+                table.column("changed_files", .jsonText).notNull().defaults(to: "[]")
+                table.column("log", .text).notNull()
+                table.column("slot", .integer)
+                table.column("pid", .integer)
+                table.column("pgid", .integer)
+                table.primaryKey(["run", "name"])
+            }
+            try db.create(index: "task_on_run_position", on: "task", columns: ["run", "position"])
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import GRDB
+
+/// grove's durable state (`$GROVE_HOME/grove.sqlite`): runs and tasks, written by `grove run` and
+/// read at the same time by `grove status` in other processes.
+///
+/// WAL mode lets readers go on while a run writes; a busy timeout makes a second process wait for
+/// the write lock instead of failing. Writes are short `BEGIN IMMEDIATE` transactions. The store is
+/// `Sendable`: share one per process between concurrent tasks. Methods block for the length of
+/// one short transaction (or the busy timeout at worst).
+public final class StateStore: Sendable {
+    /// Where the database lives.
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating, then migrating) the database of a grove home.
+    public convenience init(home: GroveHome, busyTimeout: TimeInterval = 10) throws {
+        try self.init(path: home.database, busyTimeout: busyTimeout)
+    }
+
+    /// Opens (creating, then migrating) the database at `path`.
+    public init(path: String, busyTimeout: TimeInterval = 10) throws {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.foreignKeysEnabled = true
+        configuration.label = "grove.state"
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrate(pool, path: path)
+    }
+
+    private static func migrate(_ pool: DatabasePool, path: String) throws {
+        let migrator = Schema.migrator
+        if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
+            throw StateError.newerSchema(path: path)
+        }
+        do {
+            try migrator.migrate(pool)
+        } catch {
+            // Two processes opening a new database at once can both see a migration as pending;
+            // the loser's migration fails (its tables exist), and a second pass finds it applied.
+            try migrator.migrate(pool)
+        }
+    }
+
+    // MARK: Runs
+
+    /// Starts a run: allocates its number (1, 2, 3… per home, never reused) and, in the same
+    /// transaction, stores its tasks, so no reader ever sees a run without its tasks.
+    /// `tasks` gets the new run (its number names branches and worktrees) and returns its tasks.
+    @discardableResult
+    public func createRun(
+        jobs: Int, taskFile: String? = nil, timeoutSeconds: Double? = nil, failFast: Bool = false,
+        arguments: [String] = [], pid: Int32 = getpid(), startedAt: Date = Date(),
+        tasks: (RunRecord) throws -> [TaskRecord] = { _ in [] }
+    ) throws -> RunRecord {
+        try pool.write { db in
+            let row = NewRunRow(
+                state: .running, startedAt: startedAt, pid: pid, jobs: jobs, taskFile: taskFile,
+                timeoutSeconds: timeoutSeconds, failFast: failFast, arguments: arguments)
+            try row.insert(db)
+            let number = Int(db.lastInsertedRowID)
+            guard let run = try RunRecord.fetchOne(db, key: number) else { throw StateError.noSuchRun(number) }
+            for task in try tasks(run) {
+                try task.insert(db)
+            }
+            return run
+        }
+    }
+
+    /// Forgets a run and its tasks (e.g. when planning failed after the number was taken, so that
+    /// "nothing is created"); the number is not handed out again.
+    public func deleteRun(_ number: Int) throws {
+        _ = try pool.write { db in try RunRecord.deleteOne(db, key: number) }
+    }
+
+    /// Moves a run to `state`; leaving `running` stamps its end and wall time.
+    @discardableResult
+    public func setRunState(_ number: Int, _ state: RunState, at date: Date = Date()) throws -> RunRecord {
+        try pool.write { db in
+            guard var run = try RunRecord.fetchOne(db, key: number) else { throw StateError.noSuchRun(number) }
+            run.state = state
+            if state == .running {
+                run.finishedAt = nil
+                run.wallSeconds = nil
+            } else {
+                run.finishedAt = date
+                run.wallSeconds = max(0, date.timeIntervalSince(run.startedAt))
+            }
+            try run.update(db)
+            return run
+        }
+    }
+
+    /// The run with the highest number, the one `grove status` and `grove merge` default to.
+    public func latestRun() throws -> RunRecord? {
+        try pool.read { db in
+            try RunRecord.order(RunRecord.Columns.number.desc).fetchOne(db)
+        }
+    }
+
+    /// One run by number, nil when there is none.
+    public func run(number: Int) throws -> RunRecord? {
+        try pool.read { db in try RunRecord.fetchOne(db, key: number) }
+    }
+
+    /// Every run, oldest first (for `grove clean` and `grove report`).
+    public func runs() throws -> [RunRecord] {
+        try pool.read { db in try RunRecord.order(RunRecord.Columns.number).fetchAll(db) }
+    }
+
+    // MARK: Tasks
+
+    /// Adds tasks to an existing run (when they are not known at `createRun` time).
+    public func addTasks(_ tasks: [TaskRecord]) throws {
+        try pool.write { db in
+            for task in tasks {
+                try task.insert(db)
+            }
+        }
+    }
+
+    /// A run's tasks in task-file order.
+    public func tasks(run: Int) throws -> [TaskRecord] {
+        try pool.read { db in
+            try TaskRecord.filter(TaskRecord.Columns.run == run).order(TaskRecord.Columns.position).fetchAll(db)
+        }
+    }
+
+    /// One task, nil when the run has no task of that name.
+    public func task(run: Int, name: String) throws -> TaskRecord? {
+        try pool.read { db in try TaskRecord.fetchOne(db, key: ["run": run, "name": name]) }
+    }
+
+    /// Reads, changes and writes back one task in one transaction, so concurrent updates of
+    /// the same task never lose each other's fields. Returns the stored result.
+    @discardableResult
+    public func updateTask(
+        run: Int, name: String, _ change: (inout TaskRecord) throws -> Void
+    ) throws -> TaskRecord {
+        try pool.write { db in
+            guard var task = try TaskRecord.fetchOne(db, key: ["run": run, "name": name]) else {
+                throw StateError.noSuchTask(run: run, name: name)
+            }
+            let before = task
+            try change(&task)
+            try task.updateChanges(db, from: before)
+            return task
+        }
+    }
+
+    // MARK: Status
+
+    /// The `grove status --json` document of a run (the latest when `number` is nil).
+    /// It only reads: call `markInterrupted()` first so a crashed run does not show as running.
+    public func statusReport(run number: Int? = nil, now: Date = Date()) throws -> StatusReport {
+        try pool.read { db in
+            let found =
+                if let number {
+                    try RunRecord.fetchOne(db, key: number)
+                } else {
+                    try RunRecord.order(RunRecord.Columns.number.desc).fetchOne(db)
+                }
+            guard let run = found else { throw number.map { StateError.noSuchRun($0) } ?? StateError.noRuns }
+            let tasks = try TaskRecord.filter(TaskRecord.Columns.run == run.number)
+                .order(TaskRecord.Columns.position).fetchAll(db)
+            return StatusReport(run: run, tasks: tasks, now: now)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// The `grove status --json` document (issue 3, §9). Scripts rely on this exact shape: every key
+/// is always present, `null` when unknown; seconds are rounded to milliseconds, speedup to 0.01.
+public struct StatusReport: Codable, Sendable, Equatable {
+    public var run: Int
+    public var state: RunState
+    /// Start to end, or start to now while the run goes on.
+    public var wallSeconds: Double
+    /// Sum of the tasks' seconds (running tasks count their time so far).
+    public var taskSeconds: Double
+    /// `taskSeconds / wallSeconds`: how much running at once saved (0 when no time has passed).
+    public var speedup: Double
+    public var tasks: [TaskEntry]
+
+    /// One task's line of the status document.
+    public struct TaskEntry: Codable, Sendable, Equatable {
+        public var name: String
+        public var repo: String
+        public var base: String
+        public var branch: String
+        public var worktree: String
+        public var state: TaskState
+        public var exitCode: Int32?
+        public var seconds: Double?
+        public var commits: Int?
+        public var changedFiles: [String]
+        public var log: String
+
+        enum CodingKeys: String, CodingKey {
+            case name, repo, base, branch, worktree, state, seconds, commits, log
+            case exitCode = "exit_code"
+            case changedFiles = "changed_files"
+        }
+
+        /// Encodes `nil` as `null` instead of leaving the key out, so the key set never varies.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(repo, forKey: .repo)
+            try container.encode(base, forKey: .base)
+            try container.encode(branch, forKey: .branch)
+            try container.encode(worktree, forKey: .worktree)
+            try container.encode(state, forKey: .state)
+            try container.encode(exitCode, forKey: .exitCode)
+            try container.encode(seconds, forKey: .seconds)
+            try container.encode(commits, forKey: .commits)
+            try container.encode(changedFiles, forKey: .changedFiles)
+            try container.encode(log, forKey: .log)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case run, state, speedup, tasks
+        case wallSeconds = "wall_seconds"
+        case taskSeconds = "task_seconds"
+    }
+
+    /// Builds the document from stored records; `now` stands for the end of what is still going on.
+    public init(run: RunRecord, tasks: [TaskRecord], now: Date = Date()) {
+        self.run = run.number
+        state = run.state
+        let end = run.finishedAt ?? now
+        let wall = run.wallSeconds ?? max(0, end.timeIntervalSince(run.startedAt))
+        wallSeconds = Self.rounded(wall, places: 3)
+        self.tasks = tasks.map { task in
+            let seconds: Double? =
+                if let stored = task.seconds {
+                    stored
+                } else if let started = task.startedAt {
+                    max(0, (task.finishedAt ?? now).timeIntervalSince(started))
+                } else {
+                    nil
+                }
+            return TaskEntry(
+                name: task.name, repo: task.repo, base: task.base, branch: task.branch, worktree: task.worktree,
+                state: task.state, exitCode: task.exitCode, seconds: seconds.map { Self.rounded($0, places: 3) },
+                commits: task.commits, changedFiles: task.changedFiles, log: task.log)
+        }
+        let sum = self.tasks.reduce(0) { $0 + ($1.seconds ?? 0) }
+        taskSeconds = Self.rounded(sum, places: 3)
+        speedup = wall > 0 ? Self.rounded(sum / wall, places: 2) : 0
+    }
+
+    /// The document as one line of JSON (keys sorted, so output is stable).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    private static func rounded(_ value: Double, places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (value * scale).rounded() / scale
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+
+/// One task of a run as stored: its plan (repository, branch, worktree, command) and its outcome,
+/// kept after the run so `grove status`, `grove merge` and `grove clean` know what happened.
+public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public let run: Int
+    public let name: String
+    /// Order in the task file: tasks start, and are listed and landed, in this order.
+    public var position: Int
+    public var repo: String
+    public var base: String
+    public var branch: String
+    public var worktree: String
+    /// The argv actually spawned (a string command is stored as `["/bin/sh", "-c", …]`).
+    public var command: [String]
+    public var instructions: String?
+    public var state: TaskState
+    public var exitCode: Int32?
+    /// The signal that ended the command, when one did (timeouts, Ctrl-C, crashes).
+    public var signal: Int32?
+    /// Why the task failed or was cancelled when the exit code does not say it ("left its branch").
+    public var reason: String?
+    public var queuedAt: Date?
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var seconds: Double?
+    /// Commits on the task branch ahead of base once the task ended.
+    public var commits: Int?
+    public var changedFiles: [String]
+    public var log: String
+    /// `GROVE_SLOT` while running, unique among running tasks.
+    public var slot: Int?
+    /// The command's pid and process group, so leftovers of a crashed grove can be found and ended.
+    public var pid: Int32?
+    public var pgid: Int32?
+
+    public static let databaseTableName = "task"
+
+    /// A task as planned, `queued`, not yet started.
+    public init(
+        run: Int, name: String, position: Int, repo: String, base: String, branch: String, worktree: String,
+        command: [String], instructions: String? = nil, log: String, queuedAt: Date = Date()
+    ) {
+        self.run = run
+        self.name = name
+        self.position = position
+        self.repo = repo
+        self.base = base
+        self.branch = branch
+        self.worktree = worktree
+        self.command = command
+        self.instructions = instructions
+        self.state = .queued
+        self.queuedAt = queuedAt
+        self.changedFiles = []
+        self.log = log
+    }
+
+    /// Records that the command started; the slot and process ids are what crash recovery needs.
+    public mutating func start(at date: Date = Date(), slot: Int? = nil, pid: Int32? = nil, pgid: Int32? = nil) {
+        state = .running
+        startedAt = date
+        self.slot = slot
+        self.pid = pid
+        self.pgid = pgid
+    }
+
+    /// Records a final state and its duration (from `startedAt`, zero when it never started).
+    public mutating func finish(
+        _ state: TaskState, at date: Date = Date(), exitCode: Int32? = nil, signal: Int32? = nil,
+        reason: String? = nil
+    ) {
+        self.state = state
+        finishedAt = date
+        seconds = startedAt.map { max(0, date.timeIntervalSince($0)) } ?? 0
+        self.exitCode = exitCode
+        self.signal = signal
+        if let reason { self.reason = reason }
+        slot = nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case run, name, position, repo, base, branch, worktree, command, instructions, state, signal, reason
+        case seconds, commits, log, slot, pid, pgid
+        case exitCode = "exit_code"
+        case queuedAt = "queued_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case changedFiles = "changed_files"
+    }
+
+    /// Typed columns for queries (`TaskRecord.Columns.state == TaskState.running`).
+    public enum Columns {
+        public static let run = Column(CodingKeys.run)
+        public static let name = Column(CodingKeys.name)
+        public static let position = Column(CodingKeys.position)
+        public static let state = Column(CodingKeys.state)
+    }
+}
