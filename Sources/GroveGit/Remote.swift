@@ -59,7 +59,7 @@ extension Repository {
         progress: TransferProgressHandler? = nil
     ) throws -> Repository {
         Git.ensureInitialized()
-        let localSource = localPath(of: source)
+        let localSource = RepositoryLocation(source).localPath
         let context = RemoteCallbackContext(progress: progress)
         var options = git_clone_options()
         try GitError.check(
@@ -113,16 +113,7 @@ extension Repository {
         if result != GIT_ENOTFOUND.rawValue && result != GIT_EINVALIDSPEC.rawValue {
             try GitError.check(result, "git_remote_lookup")
         }
-        let url = Self.localPath(of: remoteOrURL) ?? remoteOrURL
+        let url = RepositoryLocation(remoteOrURL).localPath ?? remoteOrURL
         return try make("git_remote_create_anonymous") { git_remote_create_anonymous(&$0, pointer, url) }
-    }
-
-    /// The filesystem path of a local source (a path or a `file://` URL); nil for network URLs.
-    static func localPath(of source: String) -> String? {
-        if source.hasPrefix("file://") { return URL(string: source)?.path }
-        if source.contains("://") { return nil }
-        // scp-like `host:path` (but not a path that merely contains a colon after a slash).
-        if let colon = source.firstIndex(of: ":"), !source[..<colon].contains("/") { return nil }
-        return absolutePath(source)
     }
 }

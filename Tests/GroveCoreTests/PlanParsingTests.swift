@@ -184,6 +184,8 @@ struct PlanParsingTests {
         #expect(RepositoryReference("git@github.com:org/repo.git").taskNameStem == "repo")
         #expect(RepositoryReference("ssh://host/x/y/").taskNameStem == "y")
         #expect(RepositoryReference("../a@b:c/d") == .local(path: "../a@b:c/d"))
+        // scp-like without a user is ssh for git too, not a missing local path.
+        #expect(RepositoryReference("github.com:org/repo") == .remote(url: "github.com:org/repo"))
         #expect(RepositoryReference("./svc") == .local(path: "./svc"))
         #expect(Suggestion.closest(to: "comand", in: TaskFileParser.taskKeys) == "command")
         #expect(Suggestion.closest(to: "xyz", in: TaskFileParser.taskKeys) == nil)

@@ -1,13 +1,19 @@
 import Foundation
+import GroveGit
 
 /// What a `repo:` entry or `--repo` flag names: a local directory, or a URL to clone (a later issue).
 public enum RepositoryReference: Sendable, Equatable, CustomStringConvertible {
     case local(path: String)
     case remote(url: String)
 
-    /// Classifies `text`: `scheme://…` and scp-like `user@host:path` are remote, anything else a path.
+    /// Classifies `text` by git's rule (GroveGit's `RepositoryLocation`): URLs, `file://` ones
+    /// included (they are cloned, not used in place), and scp-like `[user@]host:path` are remote.
     public init(_ text: String) {
-        self = Self.isRemote(text) ? .remote(url: text) : .local(path: text)
+        if case .path = RepositoryLocation(text) {
+            self = .local(path: text)
+        } else {
+            self = .remote(url: text)
+        }
     }
 
     /// The text as given, with any credentials in a URL hidden (safety promise 5).
@@ -43,15 +49,4 @@ public enum RepositoryReference: Sendable, Equatable, CustomStringConvertible {
         return String(url[..<scheme.upperBound]) + "***" + String(rest[at...])
     }
 
-    private static func isRemote(_ text: String) -> Bool {
-        if let scheme = text.range(of: "://") {
-            let name = text[..<scheme.lowerBound]
-            return !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || "+.-".contains($0) }
-        }
-        // scp-like syntax: user@host:path, with no slash before the colon.
-        guard let colon = text.firstIndex(of: ":"), let at = text.firstIndex(of: "@"), at < colon else {
-            return false
-        }
-        return !text[..<colon].contains("/") && at != text.startIndex
-    }
 }
