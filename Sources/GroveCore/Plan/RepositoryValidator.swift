@@ -39,7 +39,6 @@ struct RepositoryValidator {
         }
         let repository = try open(path, at: repoLocation)
         let root = repository.workingDirectory ?? repository.commonDirectory
-        let shown = root
 
         let base: String
         let baseLocation = baseSetting?.location ?? repoLocation
@@ -51,19 +50,19 @@ struct RepositoryValidator {
             } else {
                 throw PlanError(
                     repoLocation,
-                    "HEAD of \(shown) is detached and task \"\(task)\" names no base; add `base: <branch>`")
+                    "HEAD of \(root) is detached and task \"\(task)\" names no base; add `base: <branch>`")
             }
             guard let branch = try repository.branch(named: base) else {
-                if try repository.branches().isEmpty {
+                let names = try repository.branches().map(\.name)
+                if names.isEmpty {
                     throw PlanError(
                         repoLocation,
-                        "\(shown) has no commits yet; make a first commit (`git -C \(shown) commit --allow-empty -m init`)"
+                        "\(root) has no commits yet; make a first commit (`git -C \(root) commit --allow-empty -m init`)"
                     )
                 }
-                let names = try repository.branches().map(\.name)
                 throw PlanError(
                     baseLocation,
-                    "base branch \"\(base)\" does not exist in \(shown)"
+                    "base branch \"\(base)\" does not exist in \(root)"
                         + (Suggestion.closest(to: base, in: names).map { "; did you mean \"\($0)\"?" }
                             ?? "; create it or set `base:` to one of: \(names.prefix(5).joined(separator: ", "))"))
             }
@@ -74,13 +73,13 @@ struct RepositoryValidator {
                 default: return nil
                 }
             }
-            try checkBranch(name, in: repository, shown: shown, task: task, template: branchTemplate)
-            try checkCopy(copy, root: repository.workingDirectory, shown: shown)
+            try checkBranch(name, in: repository, shown: root, task: task, template: branchTemplate)
+            try checkCopy(copy, root: repository.workingDirectory, shown: root)
             return Checked(repository: root, base: base, baseCommit: branch.target, branch: name)
         } catch let error as PlanError {
             throw error
         } catch {
-            throw PlanError(repoLocation, "cannot read \(shown): \(error.localizedDescription)")
+            throw PlanError(repoLocation, "cannot read \(root): \(error.localizedDescription)")
         }
     }
 
