@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["GroveGit"], path: "Tests/TestSupport"),
         .testTarget(name: "GroveGitTests", dependencies: ["GroveGit", "TestSupport"]),
         .testTarget(name: "GroveCoreTests", dependencies: ["GroveCore", "GroveGit", "TestSupport"]),
-        .testTarget(name: "GroveCLITests", dependencies: ["GroveCLI", "GroveGit", "TestSupport"]),
+        .testTarget(name: "GroveCLITests", dependencies: ["GroveCLI", "GroveCore", "GroveGit", "TestSupport"]),
         .testTarget(name: "FixturesTests"),
     ]
 )

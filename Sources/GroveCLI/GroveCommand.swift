@@ -32,6 +32,9 @@ public struct GroveCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let failure as CommandFailure {
+            printToStandardError("error: \(failure.message)")
+            exit(withError: ExitCode(failure.status))
         } catch {
             if exitCode(for: error) == .validationFailure {
                 printToStandardError(fullMessage(for: error))

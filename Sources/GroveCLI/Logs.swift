@@ -1,13 +1,142 @@
 import ArgumentParser
+import Foundation
+import GroveCore
 
-struct Logs: NotYetAvailable {
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `grove logs`: a task's output, copied from its log file as it is (bytes, not lines), in
+/// chunks, so a log of gigabytes costs no memory; with `-f`, what the task appends until it ends.
+struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs",
         abstract: "Show a task's output.",
-        usage: "grove logs TASK [--run RUN] [-f]"
+        usage: "grove logs TASK [--run RUN] [-f]",
+        discussion: """
+            The log holds the task's stdout and stderr together. With -f, grove keeps printing what the task
+            writes until it reaches a final state (succeeded, failed, timed_out, cancelled), then exits 0; a
+            task still queued is waited for.
+            """
     )
-    static let arrivesWith = "the `grove run` issue"
 
-    @Argument(parsing: .captureForPassthrough, help: .hidden)
-    var arguments: [String] = []
+    /// How often `-f` looks for new output and for the task's end.
+    static let pollInterval = Duration.milliseconds(100)
+    /// Bytes copied at a time.
+    static let chunkSize = 64 * 1024
+
+    @Argument(help: "The task's name (`grove status` lists them).")
+    var task: String
+
+    @Option(name: .customLong("run"), help: ArgumentHelp("The run (default: the latest).", valueName: "run"))
+    var runNumber: Int?
+
+    @Flag(name: [.customShort("f"), .long], help: "Keep printing what the task appends until it ends.")
+    var follow = false
+
+    func run() async throws {
+        let store = try StoredRuns.existingStore()
+        let run = try StoredRuns.run(runNumber, in: store)
+        guard let record = try store.task(run: run.number, name: task) else {
+            let names = try store.tasks(run: run.number).map(\.name)
+            let hint = Suggestion.hint(for: task, in: names)
+            throw CommandFailure.badInput(
+                "run \(run.number) has no task named '\(task)'\(hint.isEmpty ? ":" : hint) `grove status \(run.number)`"
+                    + " lists its tasks")
+        }
+        let log = LogCopier(path: record.log)
+        if follow {
+            try await self.follow(record, log: log, store: store)
+            return
+        }
+        guard try log.copyAvailable() else {
+            if record.state.isFinal {
+                throw CommandFailure("task '\(task)' of run \(run.number) ended, but its log \(record.log) is gone")
+            }
+            printToStandardError(
+                "task '\(task)' of run \(run.number) has no log yet: it is \(record.state.rawValue)"
+                    + " (`grove logs \(task) --run \(run.number) -f` waits for it)")
+            return
+        }
+    }
+
+    /// Copies what the log holds, then what is appended, until the task is in a final state and
+    /// nothing is left. The state is re-read each time, after `markInterrupted()`, so a run whose
+    /// grove crashed ends the follow instead of waiting forever.
+    private func follow(_ record: TaskRecord, log: LogCopier, store: StateStore) async throws {
+        var announced = false
+        while true {
+            let found = try log.copyAvailable()
+            if !found && !announced {
+                announced = true
+                printToStandardError(
+                    "task '\(task)' of run \(record.run) has no log yet: it is \(record.state.rawValue); waiting for it"
+                )
+            }
+            _ = try? store.markInterrupted()  // a read-only home still lets the reading go on
+            let current = try store.task(run: record.run, name: record.name)
+            if current?.state.isFinal ?? true {
+                // The task writes its last bytes before its final state is stored: copy them now.
+                if !(try log.copyAvailable()) {
+                    printToStandardError("task '\(task)' of run \(record.run) ended without a log")
+                }
+                return
+            }
+            try await Task.sleep(for: Self.pollInterval)
+        }
+    }
+}
+
+/// Copies a log file to stdout from where it last stopped, opening it once it exists.
+private final class LogCopier {
+    let path: String
+    private var descriptor: Int32 = -1
+
+    init(path: String) {
+        self.path = path
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// Copies every byte the file has now past what was copied; false when the file does not
+    /// exist (yet). The descriptor stays open, at its offset, so appended bytes are read next time.
+    func copyAvailable() throws -> Bool {
+        if descriptor < 0 {
+            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                if errno == ENOENT { return false }
+                throw CommandFailure("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        var buffer = [UInt8](repeating: 0, count: Logs.chunkSize)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return true }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw CommandFailure("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            try buffer.withUnsafeBytes { try Self.writeAll($0, count: count) }
+        }
+    }
+
+    /// Writes the first `count` bytes of `buffer` to stdout, through short writes and interruptions.
+    private static func writeAll(_ buffer: UnsafeRawBufferPointer, count: Int) throws {
+        guard let base = buffer.baseAddress else { return }
+        var offset = 0
+        while offset < count {
+            let written = write(STDOUT_FILENO, base + offset, count - offset)
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                throw CommandFailure("cannot write to stdout: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
 }

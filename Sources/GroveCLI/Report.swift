@@ -1,13 +1,45 @@
 import ArgumentParser
+import Foundation
+import GroveCore
 
-struct Report: NotYetAvailable {
+/// `grove report`: a run's aggregated result — states, times, what each task changed, why the
+/// failures failed and the end of their logs — as Markdown for people or JSON for scripts.
+struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Print the aggregated result of a run.",
-        usage: "grove report [RUN] [--format md|json]"
+        usage: "grove report [RUN] [--format md|json]",
+        discussion: """
+            md (the default) prints a Markdown document: the run's times, a table of its tasks, then per
+            task its branch, base, worktree, how it ended, a diffstat of its branch and the last 20 lines
+            of its log. json prints the same data as one JSON document (every key always present).
+            """
     )
-    static let arrivesWith = "the `grove run` issue"
 
-    @Argument(parsing: .captureForPassthrough, help: .hidden)
-    var arguments: [String] = []
+    /// The two renderings of the report.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case md, json
+    }
+
+    @Argument(help: ArgumentHelp("The run to report on (default: the latest).", valueName: "run"))
+    var runNumber: Int?
+
+    @Option(help: "md (Markdown) or json.")
+    var format: Format = .md
+
+    func run() async throws {
+        let store = try StoredRuns.existingStore()
+        let report: RunReport
+        do {
+            report = try RunReport(store: store, run: runNumber)
+        } catch let error as StateError {
+            throw CommandFailure.badInput(error.localizedDescription)
+        } catch {
+            throw CommandFailure("cannot build the report: \(error.localizedDescription)")
+        }
+        switch format {
+        case .json: StandardStreams.output(try report.json() + "\n")
+        case .md: StandardStreams.output(MarkdownReport.render(report))
+        }
+    }
 }

@@ -1,13 +1,81 @@
 import ArgumentParser
+import Foundation
+import GroveCore
 
-struct Run: NotYetAvailable {
+/// `grove run`: plan (exit 2 on bad input, nothing created), then run every task in its own
+/// worktree and branch with a live display, and print the summary.
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Create a worktree + branch per task, run the commands concurrently, commit what each leaves behind.",
-        usage: "grove run [FILE] [--repo R]... [--count N] [-j N] [--timeout D] [--fail-fast] [--json] [-- CMD...]"
-    )
-    static let arrivesWith = "the `grove run` issue"
+        usage: "grove run [FILE] [--repo R]... [--count N] [-j N] [--timeout D] [--fail-fast] [--json] [-- CMD...]",
+        discussion: """
+            Tasks come from FILE (grove.yaml; JSON too) or from the flags: one task per --repo, or
+            --count variants of one task. Each task gets the branch grove/<run>/<task> from its base and a
+            worktree under $GROVE_HOME/worktrees/<run>/<task>; its output goes to $GROVE_HOME/logs/<run>/<task>.log.
 
-    @Argument(parsing: .captureForPassthrough, help: .hidden)
-    var arguments: [String] = []
+            Exit status: 0 all tasks succeeded; 1 some task failed, timed out or was cancelled;
+            2 bad input (nothing was created); 130 interrupted (Ctrl-C or SIGTERM).
+            """
+    )
+
+    @Argument(help: "The task file (YAML or JSON).")
+    var file: String?
+
+    @Option(
+        name: .customLong("repo"), help: "A repository to run the command in (repeatable); default: the current one.")
+    var repos: [String] = []
+
+    @Option(help: "Run N variants of one task in one repository (named <name>-1 … <name>-N).")
+    var count: Int?
+
+    @Option(help: "The task's name (with --count, the stem of the variants' names).")
+    var name: String?
+
+    @Option(
+        name: [.short, .customLong("jobs")], help: "Tasks at once (default: the task file's jobs, else CPU cores).")
+    var jobs: Int?
+
+    @Option(help: "Per-task time limit, e.g. 90s, 20m, 2h: SIGTERM to the task's processes, then SIGKILL 5 s later.")
+    var timeout: String?
+
+    @Flag(help: "Cancel the other tasks at the first failure.")
+    var failFast = false
+
+    @Flag(help: "Newline-delimited JSON events on stdout instead of the display and summary.")
+    var json = false
+
+    @Argument(parsing: .postTerminator, help: "The command to run (after --), as argv: -- sh -c '…' for a shell.")
+    var command: [String] = []
+
+    func run() async throws {
+        // Trapped before planning: a Ctrl-C from here on stops the run cleanly (no task starts).
+        let control = RunControl()
+        // The run reports the stop through the progress display (`run_stopping`).
+        SignalTrap.install { _, count in count == 1 ? control.interrupt() : control.kill() }
+        let home: GroveHome
+        do { home = try GroveHome.resolve() } catch { throw CommandFailure.badInput(error.localizedDescription) }
+        let flags = RunFlags(
+            file: file, repos: repos, count: count, name: name, jobs: jobs, timeout: timeout, failFast: failFast,
+            command: command)
+        let runner: Runner
+        do {
+            runner = try Runner.start(
+                flags: flags, home: home, arguments: CommandLine.arguments.map(RepositoryReference.redacted))
+        } catch let error as PlanError {
+            throw CommandFailure.badInput(error.description)
+        }
+
+        let report = try await runner.execute(observer: ProgressDisplay.make(json: json), control: control)
+        if !json {
+            print(SummaryTable.render(report), terminator: "")
+        }
+        throw ExitCode(Self.exitStatus(report))
+    }
+
+    /// 130 when interrupted, 1 when any task did not succeed, else 0.
+    static func exitStatus(_ report: StatusReport) -> Int32 {
+        if report.state == .interrupted { return ExitStatus.interrupted }
+        return report.tasks.allSatisfy { $0.state == .succeeded } ? ExitStatus.success : ExitStatus.failed
+    }
 }

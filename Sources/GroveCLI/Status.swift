@@ -1,13 +1,60 @@
 import ArgumentParser
+import Foundation
+import GroveCore
 
-struct Status: NotYetAvailable {
+/// `grove status [RUN] [--json]`: a run's tasks and their states, read from the state database.
+/// It only reads (apart from marking a crashed run interrupted), so it works from another
+/// terminal while `grove run` goes on, and creates nothing in a home grove never ran in.
+struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show a run's tasks and their states; works while the run goes on.",
         usage: "grove status [RUN] [--json]"
     )
-    static let arrivesWith = "the `grove run` issue"
 
-    @Argument(parsing: .captureForPassthrough, help: .hidden)
-    var arguments: [String] = []
+    @Argument(help: ArgumentHelp("The run's number (default: the latest run).", valueName: "run"))
+    var runNumber: Int?
+
+    @Flag(help: "Print the status document as one line of JSON on stdout.")
+    var json = false
+
+    func run() async throws {
+        let report = try Self.report(run: runNumber)
+        if json {
+            StandardStreams.output(try report.json() + "\n")
+        } else {
+            let colour = Terminal.standardOutput().allowsColour
+            StandardStreams.output(Self.render(report, colour: colour))
+        }
+    }
+
+    /// The run's status document, after marking it interrupted if its grove died.
+    static func report(run: Int?, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> StatusReport
+    {
+        let store = try StoredRuns.existingStore(environment: environment)
+        do {
+            return try store.statusReport(run: run)
+        } catch let error as StateError {
+            switch error {
+            case .noSuchRun, .noRuns: throw CommandFailure.badInput(error.localizedDescription)
+            default: throw CommandFailure(error.localizedDescription)
+            }
+        } catch {
+            throw CommandFailure("cannot read the state in \(store.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// The human form: `run 3 · running · 4 tasks · wall 12.3 s`, the task table with branches,
+    /// then the totals line.
+    static func render(_ report: StatusReport, colour: Bool = false) -> String {
+        let header = [
+            "run \(report.run)", TerminalColour.paintState(report.state.rawValue, enabled: colour),
+            ProgressText.plural(report.tasks.count, "task"), String(format: "wall %.1f s", report.wallSeconds),
+        ]
+        .joined(separator: " · ")
+        let lines =
+            [header] + SummaryTable.table(report, branches: true, colour: colour) + [SummaryTable.totals(report)]
+        return lines.map { $0 + "\n" }.joined()
+    }
 }

@@ -16,26 +16,9 @@ public struct ChangedPath: Sendable, Hashable {
 extension Repository {
     /// The paths that differ between two commits' trees, with renames detected.
     public func changedPaths(from old: ObjectID, to new: ObjectID) throws -> [ChangedPath] {
-        let oldTree = try lookupTree(ofCommit: old)
-        defer { git_tree_free(oldTree) }
-        let newTree = try lookupTree(ofCommit: new)
-        defer { git_tree_free(newTree) }
-
-        var options = git_diff_options()
-        try GitError.check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
-        // INCLUDE_TYPECHANGE: without it libgit2 reports a file that became a symlink (or the
-        // reverse) as a delete plus an add of the same path, where git says `T`; `.typeChanged`
-        // could never be produced.
-        options.flags = GIT_DIFF_SKIP_BINARY_CHECK.rawValue | GIT_DIFF_INCLUDE_TYPECHANGE.rawValue
-        let diff = try make("git_diff_tree_to_tree") {
-            git_diff_tree_to_tree(&$0, pointer, oldTree, newTree, &options)
-        }
+        // Names only: no need to read blobs to tell binary files apart.
+        let diff = try treeDiff(from: old, to: new, detectBinary: false)
         defer { git_diff_free(diff) }
-        var find = git_diff_find_options()
-        try GitError.check(
-            git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)), "git_diff_find_options_init")
-        find.flags = GIT_DIFF_FIND_RENAMES.rawValue
-        try GitError.check(git_diff_find_similar(diff, &find), "git_diff_find_similar")
 
         var paths: [ChangedPath] = []
         for index in 0..<git_diff_num_deltas(diff) {
@@ -68,5 +51,35 @@ extension Repository {
                 message: "\(tip.short) and \(base.short) have no common history")
         }
         return try changedPaths(from: mergeBase, to: tip)
+    }
+
+    /// The diff between two commits' trees with renames found, as git shows it: a file that
+    /// became a symlink (or the reverse) is one type change, not a delete plus an add (without
+    /// INCLUDE_TYPECHANGE libgit2 splits it, and `.typeChanged` could never be produced).
+    /// `detectBinary: false` skips reading blobs when only names are wanted. Free with `git_diff_free`.
+    func treeDiff(from old: ObjectID, to new: ObjectID, detectBinary: Bool) throws -> OpaquePointer {
+        let oldTree = try lookupTree(ofCommit: old)
+        defer { git_tree_free(oldTree) }
+        let newTree = try lookupTree(ofCommit: new)
+        defer { git_tree_free(newTree) }
+
+        var options = git_diff_options()
+        try GitError.check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
+        options.flags = GIT_DIFF_INCLUDE_TYPECHANGE.rawValue
+        if !detectBinary { options.flags |= GIT_DIFF_SKIP_BINARY_CHECK.rawValue }
+        let diff = try make("git_diff_tree_to_tree") {
+            git_diff_tree_to_tree(&$0, pointer, oldTree, newTree, &options)
+        }
+        var find = git_diff_find_options()
+        do {
+            try GitError.check(
+                git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)), "git_diff_find_options_init")
+            find.flags = GIT_DIFF_FIND_RENAMES.rawValue
+            try GitError.check(git_diff_find_similar(diff, &find), "git_diff_find_similar")
+        } catch {
+            git_diff_free(diff)
+            throw error
+        }
+        return diff
     }
 }

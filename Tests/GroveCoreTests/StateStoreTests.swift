@@ -27,7 +27,9 @@ struct StateStoreTests {
         )
         #expect(rows.map { $0[0] as? String } == ["grdb_migrations", "run", "task"])
         #expect(
-            try SQLite.query(home.database, "SELECT identifier FROM grdb_migrations").map { $0[0] as? String } == ["v1"]
+            try SQLite.query(home.database, "SELECT identifier FROM grdb_migrations").map { $0[0] as? String } == [
+                "v1", "v2",
+            ]
         )
         #expect(try SQLite.query(home.database, "PRAGMA journal_mode").first?.first as? String == "wal")
         let columns = try SQLite.query(home.database, "SELECT name FROM pragma_table_info('task')").compactMap {
@@ -36,7 +38,7 @@ struct StateStoreTests {
         for column in [
             "run", "name", "repo", "base", "branch", "worktree", "command", "state", "exit_code", "signal",
             "reason", "queued_at", "started_at", "finished_at", "seconds", "commits", "changed_files", "log", "slot",
-            "pid", "pgid",
+            "pid", "pgid", "base_commit", "head_commit",
         ] {
             #expect(columns.contains(column), "task.\(column)")
         }
@@ -81,7 +83,8 @@ struct StateStoreTests {
             if (try? StateStore(path: path)) == nil { failures.withLock { $0 += 1 } }
         }
         #expect(failures.withLock { $0 } == 0)
-        #expect(try SQLite.query(path, "SELECT count(*) FROM grdb_migrations").first?.first as? Int == 1)
+        #expect(
+            try SQLite.query(path, "SELECT identifier FROM grdb_migrations").map { $0[0] as? String } == ["v1", "v2"])
     }
 
     @Test func createRunStoresItsTasksInOrderAndUpdatesRoundTrip() throws {

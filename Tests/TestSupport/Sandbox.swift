@@ -54,6 +54,11 @@ public struct TestRepository: Sendable {
         try git("config", "commit.gpgsign", "false")
     }
 
+    /// Wraps a repository or worktree that already exists (e.g. one grove made), changing nothing.
+    public init(existing path: String) {
+        self.path = path
+    }
+
     /// Runs git in this repository.
     @discardableResult
     public func git(_ arguments: String...) throws -> ProcessResult {

@@ -76,6 +76,14 @@ public struct PlanBuilder {
                     "task \"\(entry.name.value)\" has no command; add `command:` to it or at the top level,"
                         + " or give one after `--`")
             }
+            if let dependency = entry.dependsOn.first {
+                // Validated by the parser, but not acted on yet: running the task anyway, out of
+                // order and from base, would quietly do the wrong thing.
+                throw PlanError(
+                    dependency.location,
+                    "depends_on is not supported by this version of grove yet; remove it and run the stages"
+                        + " as separate runs")
+            }
             let template = settings.branch ?? Located(Self.defaultBranchTemplate, at: entry.name.location)
             let checked = try validator.check(
                 entry, base: settings.base, branchTemplate: template, copy: settings.copy ?? [], directory: directory)

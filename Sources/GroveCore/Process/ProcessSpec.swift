@@ -14,6 +14,9 @@ public struct ProcessSpec: Sendable, Equatable {
     public var workingDirectory: String
     /// Added to (or replacing in) grove's own environment, e.g. the `GROVE_*` variables.
     public var environment: [String: String]
+    /// Names removed from grove's own environment (e.g. `GIT_DIR`, which would point a task's git
+    /// commands at grove's repository instead of the task's worktree).
+    public var unsetEnvironment: Set<String>
     /// Receives stdout and stderr, appended by file descriptor so output is never held in memory.
     public var logFile: String
     /// After this long the group gets SIGTERM, then SIGKILL after `grace`; `nil` means no limit.
@@ -26,6 +29,7 @@ public struct ProcessSpec: Sendable, Equatable {
         command: Command,
         workingDirectory: String,
         environment: [String: String] = [:],
+        unsetEnvironment: Set<String> = [],
         logFile: String,
         timeout: Duration? = nil,
         grace: Duration = .seconds(5)
@@ -33,6 +37,7 @@ public struct ProcessSpec: Sendable, Equatable {
         self.command = command
         self.workingDirectory = workingDirectory
         self.environment = environment
+        self.unsetEnvironment = unsetEnvironment
         self.logFile = logFile
         self.timeout = timeout
         self.grace = grace

@@ -114,6 +114,9 @@ public enum TaskProcess {
             arguments = Array(argv.dropFirst())
         }
         var overrides: [Environment.Key: String?] = [:]
+        for name in spec.unsetEnvironment {
+            if let key = Environment.Key(rawValue: name) { overrides[key] = .some(nil) }
+        }
         for (name, value) in spec.environment {
             if let key = Environment.Key(rawValue: name) { overrides[key] = value }
         }

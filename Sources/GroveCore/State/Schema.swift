@@ -50,6 +50,14 @@ enum Schema {
             }
             try db.create(index: "task_on_run_position", on: "task", columns: ["run", "position"])
         }
+        migrator.registerMigration("v2") { db in
+            // The commits a task started from and ended at: reports diff between them, and the
+            // merge queue knows what a task produced even after its branch moved or was deleted.
+            try db.alter(table: "task") { table in
+                table.add(column: "base_commit", .text)
+                table.add(column: "head_commit", .text)
+            }
+        }
         return migrator
     }
 }

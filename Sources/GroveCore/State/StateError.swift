@@ -6,6 +6,7 @@ public enum StateError: Error, LocalizedError, Equatable {
     case noSuchTask(run: Int, name: String)
     case noRuns
     case newerSchema(path: String)
+    case runNumberTaken(Int)
 
     public var errorDescription: String? {
         switch self {
@@ -15,6 +16,8 @@ public enum StateError: Error, LocalizedError, Equatable {
             return "run \(run) has no task named '\(name)': `grove status \(run)` lists its tasks"
         case .noRuns:
             return "no run yet: start one with `grove run`"
+        case .runNumberTaken(let number):
+            return "another grove started run \(number) at the same time; start this run again"
         case .newerSchema(let path):
             return "\(path) was written by a newer grove: upgrade grove to read it"
         }

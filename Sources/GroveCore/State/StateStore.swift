@@ -33,17 +33,46 @@ public final class StateStore: Sendable {
         try Self.migrate(pool, path: path)
     }
 
+    /// Opens the database of a home if it exists; nil when grove has never run there. Readers
+    /// (`grove status`, `grove logs`) use this so that looking creates nothing.
+    public static func existing(home: GroveHome) throws -> StateStore? {
+        guard FileManager.default.fileExists(atPath: home.database) else { return nil }
+        return try StateStore(home: home)
+    }
+
+    /// The number the next run of `home` will get, creating nothing: 1 when there is no database.
+    /// Planning names branches and worktrees after it before anything is stored; `createRun(expecting:)`
+    /// then checks that no other grove took it meanwhile.
+    public static func nextRunNumber(home: GroveHome) throws -> Int {
+        try existing(home: home)?.nextRunNumber() ?? 1
+    }
+
+    /// The number the next run will get.
+    public func nextRunNumber() throws -> Int {
+        try pool.read { db in try Self.nextRunNumber(db) }
+    }
+
+    private static func nextRunNumber(_ db: Database) throws -> Int {
+        // AUTOINCREMENT keeps the highest number ever given in sqlite_sequence (absent until the first insert).
+        let last = try Int.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'run'") ?? 0
+        return last + 1
+    }
+
     private static func migrate(_ pool: DatabasePool, path: String) throws {
         let migrator = Schema.migrator
         if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
             throw StateError.newerSchema(path: path)
         }
-        do {
-            try migrator.migrate(pool)
-        } catch {
-            // Two processes opening a new database at once can both see a migration as pending;
-            // the loser's migration fails (its tables exist), and a second pass finds it applied.
-            try migrator.migrate(pool)
+        // Processes opening a new database at once can both see a migration as pending; the
+        // loser's migration fails (its tables exist) and rolls back, and a later pass finds it
+        // applied. Each failure means another process made progress, so a few passes suffice.
+        var attempt = 1
+        while true {
+            do {
+                return try migrator.migrate(pool)
+            } catch  where attempt < 8 {
+                attempt += 1
+            }
         }
     }
 
@@ -52,13 +81,16 @@ public final class StateStore: Sendable {
     /// Starts a run: allocates its number (1, 2, 3… per home, never reused) and, in the same
     /// transaction, stores its tasks, so no reader ever sees a run without its tasks.
     /// `tasks` gets the new run (its number names branches and worktrees) and returns its tasks.
+    /// With `expecting`, the run must get that number (the one planning used), else nothing is
+    /// stored and `StateError.runNumberTaken` is thrown: another grove started a run meanwhile.
     @discardableResult
     public func createRun(
-        jobs: Int, taskFile: String? = nil, timeoutSeconds: Double? = nil, failFast: Bool = false,
-        arguments: [String] = [], pid: Int32 = getpid(), startedAt: Date = Date(),
+        expecting number: Int? = nil, jobs: Int, taskFile: String? = nil, timeoutSeconds: Double? = nil,
+        failFast: Bool = false, arguments: [String] = [], pid: Int32 = getpid(), startedAt: Date = Date(),
         tasks: (RunRecord) throws -> [TaskRecord] = { _ in [] }
     ) throws -> RunRecord {
         try pool.write { db in
+            if let number, try Self.nextRunNumber(db) != number { throw StateError.runNumberTaken(number) }
             let row = NewRunRow(
                 state: .running, startedAt: startedAt, pid: pid, jobs: jobs, taskFile: taskFile,
                 timeoutSeconds: timeoutSeconds, failFast: failFast, arguments: arguments)
@@ -158,6 +190,13 @@ public final class StateStore: Sendable {
     /// The `grove status --json` document of a run (the latest when `number` is nil).
     /// It only reads: call `markInterrupted()` first so a crashed run does not show as running.
     public func statusReport(run number: Int? = nil, now: Date = Date()) throws -> StatusReport {
+        let (run, tasks) = try runWithTasks(number: number)
+        return StatusReport(run: run, tasks: tasks, now: now)
+    }
+
+    /// Run `number` (the latest when nil) and its tasks in order, read in one transaction so they
+    /// belong to one moment. Throws `StateError.noSuchRun` / `.noRuns`.
+    public func runWithTasks(number: Int? = nil) throws -> (RunRecord, [TaskRecord]) {
         try pool.read { db in
             let found =
                 if let number {
@@ -168,7 +207,7 @@ public final class StateStore: Sendable {
             guard let run = found else { throw number.map { StateError.noSuchRun($0) } ?? StateError.noRuns }
             let tasks = try TaskRecord.filter(TaskRecord.Columns.run == run.number)
                 .order(TaskRecord.Columns.position).fetchAll(db)
-            return StatusReport(run: run, tasks: tasks, now: now)
+            return (run, tasks)
         }
     }
 }

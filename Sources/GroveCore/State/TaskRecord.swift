@@ -10,6 +10,10 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var position: Int
     public var repo: String
     public var base: String
+    /// Where `base` pointed when the task was planned (hex object id).
+    public var baseCommit: String?
+    /// The task branch's tip once the task ended (hex object id), with any leftovers committed.
+    public var headCommit: String?
     public var branch: String
     public var worktree: String
     /// The argv actually spawned (a string command is stored as `["/bin/sh", "-c", …]`).
@@ -40,13 +44,15 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     /// A task as planned, `queued`, not yet started.
     public init(
         run: Int, name: String, position: Int, repo: String, base: String, branch: String, worktree: String,
-        command: [String], instructions: String? = nil, log: String, queuedAt: Date = Date()
+        command: [String], instructions: String? = nil, log: String, baseCommit: String? = nil,
+        queuedAt: Date = Date()
     ) {
         self.run = run
         self.name = name
         self.position = position
         self.repo = repo
         self.base = base
+        self.baseCommit = baseCommit
         self.branch = branch
         self.worktree = worktree
         self.command = command
@@ -57,10 +63,17 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
         self.log = log
     }
 
+    /// Records that the task's worktree is being made; its time counts from here.
+    public mutating func prepare(at date: Date = Date()) {
+        state = .preparing
+        startedAt = date
+    }
+
     /// Records that the command started; the slot and process ids are what crash recovery needs.
+    /// The task's time counts from `prepare` when it went through it.
     public mutating func start(at date: Date = Date(), slot: Int? = nil, pid: Int32? = nil, pgid: Int32? = nil) {
         state = .running
-        startedAt = date
+        if startedAt == nil { startedAt = date }
         self.slot = slot
         self.pid = pid
         self.pgid = pgid
@@ -84,6 +97,8 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
         case run, name, position, repo, base, branch, worktree, command, instructions, state, signal, reason
         case seconds, commits, log, slot, pid, pgid
         case exitCode = "exit_code"
+        case baseCommit = "base_commit"
+        case headCommit = "head_commit"
         case queuedAt = "queued_at"
         case startedAt = "started_at"
         case finishedAt = "finished_at"

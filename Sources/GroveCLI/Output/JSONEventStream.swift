@@ -1,0 +1,32 @@
+import Foundation
+import GroveCore
+import Synchronization
+
+/// `grove run --json`: every event as one line of JSON on stdout (NDJSON), for scripts. Writes
+/// are serialized and each line goes out in one write, so concurrent tasks never mix two lines.
+final class JSONEventStream: RunObserver {
+    private let sink: OutputSink
+    private let writing = Mutex(())
+
+    init(sink: @escaping OutputSink = StandardStreams.output) {
+        self.sink = sink
+    }
+
+    func handle(_ event: RunEvent) {
+        let line = event.jsonLine() + "\n"
+        writing.withLock { _ in sink(line) }
+    }
+}
+
+/// Chooses how `grove run` shows progress: JSON events when asked, a live display when stderr is
+/// a terminal that can move its cursor, one line per state change otherwise.
+enum ProgressDisplay {
+    static func make(
+        json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> any RunObserver {
+        if json { return JSONEventStream() }
+        let terminal = Terminal.standardError(environment: environment)
+        if terminal.allowsCursorMovement { return LiveProgress(colour: terminal.allowsColour) }
+        return LineProgress()
+    }
+}

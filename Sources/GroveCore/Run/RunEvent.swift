@@ -1,0 +1,85 @@
+import Foundation
+
+/// One thing that happened during a run, in the order it happened: what progress displays draw
+/// and what `grove run --json` writes, one JSON object per line. Keys that do not apply to an
+/// event's kind are left out of its JSON.
+public struct RunEvent: Sendable, Equatable, Encodable {
+    public enum Kind: String, Sendable, Equatable, Encodable {
+        /// The run is planned and stored; `tasks` and `jobs` are set.
+        case runStarted = "run_started"
+        /// The task's branch and worktree are being made (then `copy:` and `setup:`).
+        case taskPreparing = "task_preparing"
+        /// The task's command was spawned; `slot`, `pid` and `log` are set.
+        case taskStarted = "task_started"
+        /// The task reached a final state; `state`, `seconds` and, when known, `exitCode`,
+        /// `commits`, `changedFiles` and `reason` are set.
+        case taskFinished = "task_finished"
+        /// The run is being stopped early (Ctrl-C, SIGTERM, `--fail-fast`, a second Ctrl-C);
+        /// `reason` says why and what happens to the running tasks.
+        case runStopping = "run_stopping"
+        /// The run is over; `state` (finished or interrupted), `wallSeconds`, `taskSeconds`, `speedup` are set.
+        case runFinished = "run_finished"
+    }
+
+    public var kind: Kind
+    public var run: Int
+    public var time: Date
+    public var task: String?
+    public var tasks: [String]?
+    public var jobs: Int?
+    public var slot: Int?
+    public var pid: Int32?
+    public var log: String?
+    /// A `TaskState` raw value for task events, a `RunState` raw value for `runFinished`.
+    public var state: String?
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var seconds: Double?
+    public var commits: Int?
+    public var changedFiles: [String]?
+    public var reason: String?
+    public var wallSeconds: Double?
+    public var taskSeconds: Double?
+    public var speedup: Double?
+
+    public init(_ kind: Kind, run: Int, task: String? = nil, time: Date = Date()) {
+        self.kind = kind
+        self.run = run
+        self.task = task
+        self.time = time
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind = "event"
+        case run, time, task, tasks, jobs, slot, pid, log, state, signal, seconds, commits, reason, speedup
+        case exitCode = "exit_code"
+        case changedFiles = "changed_files"
+        case wallSeconds = "wall_seconds"
+        case taskSeconds = "task_seconds"
+    }
+
+    /// The event as one line of JSON (no newline): `{"event":"task_started","run":1,"task":"a","time":…}`,
+    /// `time` in seconds since 1970 (UTC), to the millisecond.
+    public func jsonLine() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode((date.timeIntervalSince1970 * 1000).rounded() / 1000)
+        }
+        // Every field is a plain value: encoding cannot fail.
+        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+    }
+}
+
+/// Receives a run's events as they happen, from any thread and possibly from several tasks at
+/// once: implementations serialize their own output.
+public protocol RunObserver: Sendable {
+    func handle(_ event: RunEvent)
+}
+
+/// An observer that ignores everything (library use, tests).
+public struct SilentObserver: RunObserver {
+    public init() {}
+    public func handle(_ event: RunEvent) {}
+}

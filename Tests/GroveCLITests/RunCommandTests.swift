@@ -1,0 +1,229 @@
+import Foundation
+import GroveCore
+import TestSupport
+import Testing
+
+/// `grove run` driven as a user would: the built binary, real repositories, real processes,
+/// `grove status --json` from another process, and the git CLI as the second opinion.
+@Suite("grove run")
+struct RunCommandTests {
+    let sandbox: Sandbox
+    let repo: TestRepository
+    let home: String
+
+    init() throws {
+        sandbox = try Sandbox()
+        repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
+        home = sandbox.child("home")
+    }
+
+    /// The environment of every grove the tests start: its own home, and a user home with no
+    /// git config, so nothing of the host leaks in.
+    var environment: [String: String] { ["GROVE_HOME": home, "HOME": sandbox.path] }
+
+    func grove(_ arguments: [String], in directory: String? = nil) throws -> ProcessResult {
+        try Shell.run(
+            [try builtBinary()] + arguments, in: directory ?? repo.path, environment: environment, check: false)
+    }
+
+    func status(_ run: Int? = nil) throws -> StatusReport {
+        let result = try grove(["status", "--json"] + (run.map { [String($0)] } ?? []))
+        #expect(result.status == 0, "\(result.stderr)")
+        return try JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
+    }
+
+    @Test func eightSleepsWithEightJobsShowASpeedupAboveFour() throws {
+        let result = try grove(["run", "--count", "8", "--name", "nap", "-j", "8", "--", "sleep", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("nap-8"))
+        #expect(result.stdout.contains("speedup"))
+        let report = try status()
+        #expect(report.tasks.count == 8)
+        #expect(report.tasks.allSatisfy { $0.state == .succeeded })
+        // Run one after the other, the tasks would take 8 s.
+        #expect(report.speedup > 4, "wall \(report.wallSeconds) s, speedup \(report.speedup)")
+    }
+
+    /// `grove status` in another process while the run writes: never more than `-j` running.
+    @Test func statusFromAnotherProcessNeverShowsMoreThanJobsRunning() throws {
+        let run = try BackgroundProcess(
+            [try builtBinary(), "run", "--count", "6", "--name", "pair", "-j", "2", "--", "sleep", "0.4"],
+            in: repo.path, environment: environment)
+        var polls = 0
+        var sawRunning = false
+        while run.isRunning {
+            let result = try grove(["status", "--json"])
+            if result.status == 0,
+                let report = try? JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
+            {
+                polls += 1
+                let active = report.tasks.filter { $0.state == .running || $0.state == .preparing }.count
+                #expect(active <= 2, "status showed \(active) tasks at once")
+                if active > 0 { sawRunning = true }
+            }
+        }
+        let finished = run.wait()
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(polls > 0)
+        #expect(sawRunning)
+        #expect(try status().tasks.allSatisfy { $0.state == .succeeded })
+    }
+
+    @Test func anAgentsUncommittedEditIsCommittedAndGitAgreesWithStatus() throws {
+        let result = try grove(["run", "--name", "agent", "--", Fixtures.agent("edit-no-commit")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let task = try #require(try status().tasks.first)
+        #expect(task.state == .succeeded)
+        #expect(task.commits == 1)
+        #expect(try repo.output("rev-list", "--count", "main..\(task.branch)") == "1")
+        let changed = try repo.output("diff", "--name-only", "main...\(task.branch)").split(separator: "\n")
+        #expect(Set(changed.map(String.init)) == Set(task.changedFiles))
+        let worktrees = try repo.output("worktree", "list", "--porcelain")
+        #expect(
+            worktrees.contains(
+                "worktree \(task.worktree)\nHEAD \(try repo.revParse(task.branch))\nbranch refs/heads/\(task.branch)"))
+        #expect(try TestRepository(existing: task.worktree).porcelainStatus().isEmpty)
+    }
+
+    @Test func aFailedTaskMakesTheExitStatusOne() throws {
+        let result = try grove(["run", "--name", "bad", "--", "sh", "-c", "exit 3"])
+        #expect(result.status == 1)
+        #expect(try status().tasks.first?.exitCode == 3)
+    }
+
+    @Test func aTimeoutEndsTheTaskAndItsGroup() throws {
+        let marker = "5\(Int.random(in: 10_000...99_999))"
+        let result = try grove(
+            ["run", "--name", "slow", "--timeout", "1s", "--", "sh", "-c", "sleep \(marker) & sleep \(marker)"])
+        #expect(result.status == 1)
+        #expect(try status().tasks.first?.state == .timedOut)
+        #expect(ProcessTable.running(withArgument: marker).isEmpty)
+    }
+
+    @Test func jsonPrintsOneEventPerLineAndNothingElse() throws {
+        let result = try grove(["run", "--json", "--count", "2", "--name", "js", "--", "true"])
+        #expect(result.status == 0)
+        let events = try result.stdout.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        #expect(events.first?["event"] as? String == "run_started")
+        #expect(events.last?["event"] as? String == "run_finished")
+        #expect(events.filter { $0["event"] as? String == "task_finished" }.count == 2)
+        #expect(events.allSatisfy { $0["run"] as? Int == 1 && $0["time"] is Double })
+    }
+
+    /// Ctrl-C: every task's processes end, the run is `interrupted`, grove exits 130.
+    @Test func sigintEndsEveryTaskAndExits130() throws {
+        let marker = "4\(Int.random(in: 10_000...99_999))"
+        let run = try BackgroundProcess(
+            [
+                try builtBinary(), "run", "--count", "3", "--name", "stop", "-j", "2", "--", "sh", "-c",
+                "sleep \(marker) & sleep \(marker)",
+            ],
+            in: repo.path, environment: environment)
+        // Wait until both tasks' processes (two sleeps each) are up.
+        #expect(eventually { ProcessTable.running(withArgument: marker).count == 4 })
+        run.send(SIGINT)
+        let result = run.wait()
+        #expect(result.status == 130, "\(result.stderr)")
+        #expect(ProcessTable.running(withArgument: marker).isEmpty)
+        let report = try status()
+        #expect(report.state == .interrupted)
+        #expect(report.tasks.map(\.state) == [.cancelled, .cancelled, .cancelled])
+    }
+
+    /// A second Ctrl-C does not wait for the grace period of a task that ignores SIGTERM.
+    @Test func aSecondSigintKillsAtOnce() throws {
+        let marker = "3\(Int.random(in: 10_000...99_999))"
+        let run = try BackgroundProcess(
+            [try builtBinary(), "run", "--name", "stubborn", "--", "sh", "-c", "trap '' TERM; sleep \(marker)"],
+            in: repo.path, environment: environment)
+        #expect(eventually { ProcessTable.running(withArgument: marker).count == 1 })
+        let start = ContinuousClock.now
+        run.send(SIGINT)
+        usleep(200_000)
+        run.send(SIGINT)
+        let result = run.wait()
+        #expect(result.status == 130)
+        // Well inside the 5 s grace the first Ctrl-C alone would have given.
+        #expect(ContinuousClock.now - start < .seconds(4))
+        #expect(ProcessTable.running(withArgument: marker).isEmpty)
+    }
+
+    /// SIGTERM to grove is handled like Ctrl-C.
+    @Test func sigtermIsHandledLikeCtrlC() throws {
+        let marker = "2\(Int.random(in: 10_000...99_999))"
+        let run = try BackgroundProcess(
+            [try builtBinary(), "run", "--name", "termed", "--", "sh", "-c", "sleep \(marker)"],
+            in: repo.path, environment: environment)
+        #expect(eventually { ProcessTable.running(withArgument: marker).count == 1 })
+        run.send(SIGTERM)
+        #expect(run.wait().status == 130)
+        #expect(ProcessTable.running(withArgument: marker).isEmpty)
+        #expect(try status().state == .interrupted)
+    }
+
+    // MARK: Bad input: one line naming where and the fix, exit 2, nothing created
+
+    struct BadInput: CustomTestStringConvertible, Sendable {
+        var arguments: [String]
+        var file: String?
+        var message: String
+        var testDescription: String { message }
+    }
+
+    static let badInputs: [BadInput] = [
+        BadInput(
+            arguments: ["grove.yaml"], file: "tasks:\n  - name: a\n    command: x\n    comand: y\n",
+            message: "grove.yaml:4:5: unknown key \"comand\""),
+        BadInput(
+            arguments: ["grove.yaml"], file: "command: x\ntasks:\n  - name: a\n  - name: a\n",
+            message: "grove.yaml:4:11: duplicate task name \"a\""),
+        BadInput(arguments: ["grove.yaml"], file: "command: x\ntasks:\n  - name: -bad\n", message: "grove.yaml:3:11:"),
+        BadInput(
+            arguments: ["grove.yaml"], file: "command: x\ntimeout: 5 minutes\ntasks:\n  - name: a\n",
+            message: "grove.yaml:2:10: bad timeout \"5 minutes\""),
+        BadInput(
+            arguments: ["grove.yaml"], file: "command: x\ntasks:\n  - name: a\n    repo: ../nowhere\n",
+            message: "grove.yaml:4:11:"),
+        BadInput(
+            arguments: ["grove.yaml"], file: "command: x\nbase: mian\ntasks:\n  - name: a\n",
+            message: "did you mean \"main\"?"),
+        BadInput(
+            arguments: ["grove.yaml"], file: "command: x\nbranch: \"bad..name/{task}\"\ntasks:\n  - name: a\n",
+            message: "grove.yaml:2:9:"),
+        BadInput(
+            arguments: ["--timeout", "soon", "--", "true"], file: nil, message: "--timeout: bad timeout \"soon\""),
+        BadInput(arguments: ["--name", "a b", "--", "true"], file: nil, message: "--name:"),
+        BadInput(arguments: ["--repo", "../missing", "--", "true"], file: nil, message: "--repo:"),
+        BadInput(arguments: ["--repo", "."], file: nil, message: "no command to run"),
+        BadInput(arguments: ["missing.yaml"], file: nil, message: "missing.yaml"),
+    ]
+
+    @Test(arguments: badInputs)
+    func badInputExitsTwoWithOneLineAndCreatesNothing(_ input: BadInput) throws {
+        if let file = input.file {
+            try file.write(toFile: repo.path + "/grove.yaml", atomically: true, encoding: .utf8)
+        }
+        let refs = try repo.refs()
+        let result = try grove(["run"] + input.arguments)
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains(input.message), "\(result.stderr)")
+        #expect(try repo.refs() == refs)
+        #expect(try repo.output("worktree", "list").split(separator: "\n").count == 1)
+        #expect(!FileManager.default.fileExists(atPath: home))
+    }
+
+    @Test func aBranchThatAlreadyExistsIsBadInput() throws {
+        try repo.git("branch", "grove/1/taken")
+        let refs = try repo.refs()
+        let result = try grove(["run", "--name", "taken", "--", "true"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("grove/1/taken"), "\(result.stderr)")
+        #expect(try repo.refs() == refs)
+        #expect(!FileManager.default.fileExists(atPath: home))
+    }
+}
