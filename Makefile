@@ -5,7 +5,7 @@ APT_PACKAGES := libgit2-dev pkg-config libsqlite3-dev git
 # root runs apt-get itself; anyone else goes through sudo.
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && echo sudo)
 
-.PHONY: setup deps build release debug test lint format install uninstall clean
+.PHONY: setup deps build release debug test bench lint format install uninstall clean
 
 ## setup: install the system packages grove needs, then build the release binary
 setup: deps release
@@ -30,6 +30,10 @@ build debug:
 ## test: the whole test suite (Swift Testing)
 test:
 	$(SWIFT) test --disable-xctest
+
+## bench: speed and memory against same-run baselines (bench/run.sh; a Markdown table on stdout)
+bench: release
+	bench/run.sh
 
 ## lint: swift format's strict lint over sources and tests
 lint:
