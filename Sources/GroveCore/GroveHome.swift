@@ -28,6 +28,15 @@ public struct GroveHome: Sendable, Equatable {
     public var worktrees: String { path + "/worktrees" }
     public var logs: String { path + "/logs" }
 
+    /// `worktrees/<run>/<task>`: where a task's worktree lives (names are validated, so it stays inside).
+    public func worktree(run: Int, task: String) -> String { worktrees + "/\(run)/\(task)" }
+
+    /// `logs/<run>/`: a run's log files.
+    public func logDirectory(run: Int) -> String { logs + "/\(run)" }
+
+    /// `logs/<run>/<task>.log`: a task's output.
+    public func log(run: Int, task: String) -> String { logDirectory(run: run) + "/\(task).log" }
+
     private static func absolute(_ path: String) -> String {
         URL(fileURLWithPath: path).standardizedFileURL.path
     }

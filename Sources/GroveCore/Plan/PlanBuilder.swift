@@ -87,7 +87,7 @@ public struct PlanBuilder {
             let template = settings.branch ?? Located(Self.defaultBranchTemplate, at: entry.name.location)
             let checked = try validator.check(
                 entry, base: settings.base, branchTemplate: template, copy: settings.copy ?? [], directory: directory)
-            let worktree = home.worktrees + "/\(run)/\(entry.name.value)"
+            let worktree = home.worktree(run: run, task: entry.name.value)
             if FileManager.default.fileExists(atPath: worktree) {
                 throw PlanError(
                     entry.name.location,

@@ -36,7 +36,6 @@ public final class Runner: Sendable {
                 run: number, home: home, currentDirectory: currentDirectory, processorCount: processorCount
             ).build(flags)
             let store = try StateStore(home: home)
-            let logs = home.logs + "/\(number)"
             do {
                 let record = try store.createRun(
                     expecting: number, jobs: plan.jobs, taskFile: plan.taskFile,
@@ -48,10 +47,12 @@ public final class Runner: Sendable {
                             run: run.number, name: task.name, position: position, repo: task.repository,
                             base: task.base, branch: task.branch, worktree: task.worktree, command: task.argv,
                             instructions: task.instructions.isEmpty ? nil : task.instructions,
-                            log: logs + "/\(task.name).log", baseCommit: task.baseCommit.hex, queuedAt: run.startedAt)
+                            log: home.log(run: run.number, task: task.name), baseCommit: task.baseCommit.hex,
+                            queuedAt: run.startedAt)
                     }
                 }
-                try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: home.logDirectory(run: number), withIntermediateDirectories: true)
                 return Runner(plan: plan, store: store, home: home, record: record)
             } catch StateError.runNumberTaken(_) where attempts < 10 {
                 attempts += 1
@@ -67,7 +68,7 @@ public final class Runner: Sendable {
 
     /// The log file of a task of this run.
     public func logPath(of task: String) -> String {
-        home.logs + "/\(plan.run)/\(task).log"
+        home.log(run: plan.run, task: task)
     }
 
     /// Runs every task and returns the final status. A stop through `control` ends running
@@ -159,7 +160,7 @@ public final class Runner: Sendable {
             guard outcome.taskState == .succeeded else {
                 return finish(
                     task, outcome.taskState, exitCode: outcome.exitCode, signal: outcome.signal,
-                    reason: "setup \(Self.ending(outcome))", observer: observer, control: control)
+                    reason: "setup \(Self.ending(outcome, stop: control.stop))", observer: observer, control: control)
             }
             Self.appendLine("[grove] command: \(Self.display(task.command, task))", to: log)
         }
@@ -305,11 +306,11 @@ public final class Runner: Sendable {
         }
     }
 
-    /// "exited 3", "was killed by signal 9", "ran past its timeout", "was stopped".
-    private static func ending(_ outcome: ProcessOutcome) -> String {
+    /// "exited 3", "was killed by signal 9", "ran past the task's timeout", "was stopped: …".
+    private static func ending(_ outcome: ProcessOutcome, stop: RunControl.Stop?) -> String {
         switch (outcome.stopReason, outcome.termination) {
         case (.timedOut, _): "ran past the task's timeout"
-        case (.cancelled, _): "was stopped: grove was interrupted"
+        case (.cancelled, _): "was " + stopped(stop)
         case (nil, .exited(let code)): "exited \(code)"
         case (nil, .signaled(let signal)): "was killed by signal \(signal)"
         }
