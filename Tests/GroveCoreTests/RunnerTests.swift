@@ -302,6 +302,35 @@ struct RunnerTests {
         #expect(events.kinds.last == .runFinished)
     }
 
+    /// A run whose state cannot be written stops like on Ctrl-C and reports the error.
+    @Test func aStateWriteFailureStopsTheRunAndIsThrown() async throws {
+        let marker = "1\(Int.random(in: 10_000...99_999))"
+        let file = try writeTaskFile(
+            """
+            jobs: 2
+            tasks:
+              - { name: short, command: "sleep 0.5" }
+              - { name: long, command: "sleep \(marker)" }
+            """)
+        let runner = try Runner.start(flags: RunFlags(file: file), home: home, currentDirectory: repo.path)
+        let events = EventLog()
+        // Once both run, take `short`'s row away: recording its end then fails.
+        events.onEvent = { event, log in
+            if event.kind == .taskStarted && log.count(of: .taskStarted) == 2 {
+                _ = try? runner.store.pool.write { db in
+                    try db.execute(sql: "DELETE FROM task WHERE name = 'short'")
+                }
+            }
+        }
+        await #expect(throws: StateError.noSuchTask(run: runner.plan.run, name: "short")) {
+            try await runner.execute(observer: events, control: RunControl())
+        }
+        #expect(ProcessTable.running(withArgument: marker).isEmpty)
+        #expect(try runner.store.run(number: runner.plan.run)?.state == .interrupted)
+        #expect(try runner.store.task(run: runner.plan.run, name: "long")?.state == .cancelled)
+        #expect(events.events.contains { $0.kind == .runStopping && $0.reason?.contains("state database") == true })
+    }
+
     @Test func eventsComeInLifecycleOrder() async throws {
         let events = EventLog()
         let (_, report) = try await run(RunFlags(repos: [repo.path], name: "one", command: ["true"]), events: events)

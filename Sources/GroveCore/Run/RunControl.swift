@@ -10,6 +10,8 @@ public final class RunControl: Sendable {
         case interrupted
         /// `--fail-fast`: this task failed, so the others are cancelled; the run ends `finished`.
         case failFast(task: String)
+        /// The state database could not be written: a run that cannot be recorded must not go on unseen.
+        case stateFailure
     }
 
     private struct State {
@@ -59,6 +61,11 @@ public final class RunControl: Sendable {
     /// `--fail-fast` after `task` failed: the others are cancelled like on Ctrl-C, but the run finishes.
     func failFast(after task: String) {
         stopAll(.failFast(task: task))
+    }
+
+    /// The state database failed: every task is ended like on Ctrl-C.
+    func stateFailed() {
+        stopAll(.stateFailure)
     }
 
     private func stopAll(_ reason: Stop) {

@@ -13,6 +13,8 @@ public final class Runner: Sendable {
     public let record: RunRecord
     /// The first state-database failure: it stops the run, and `execute` throws it at the end.
     private let storeFailure = Mutex<(any Error)?>(nil)
+    /// The control of the run being executed, so a state-database failure can stop it.
+    private let activeControl = Mutex<RunControl?>(nil)
 
     init(plan: Plan, store: StateStore, home: GroveHome, record: RunRecord) {
         self.plan = plan
@@ -80,6 +82,7 @@ public final class Runner: Sendable {
         started.tasks = plan.tasks.map(\.name)
         started.jobs = plan.jobs
         observer.handle(started)
+        activeControl.withLock { $0 = control }
         let run = plan.run
         control.listen { stop, killing in
             var event = RunEvent(.runStopping, run: run)
@@ -115,7 +118,11 @@ public final class Runner: Sendable {
             }
         }
 
-        let runState: RunState = control.stop == .interrupted ? .interrupted : .finished
+        let runState: RunState =
+            switch control.stop {
+            case .interrupted, .stateFailure: .interrupted
+            case .failFast, nil: .finished
+            }
         save { _ = try store.setRunState(plan.run, runState) }
         if let failure = storeFailure.withLock({ $0 }) { throw failure }
         let report = try store.statusReport(run: plan.run)
@@ -275,7 +282,11 @@ public final class Runner: Sendable {
         do {
             try write()
         } catch {
-            storeFailure.withLock { if $0 == nil { $0 = error } }
+            let first = storeFailure.withLock { failure in
+                defer { if failure == nil { failure = error } }
+                return failure == nil
+            }
+            if first { activeControl.withLock { $0 }?.stateFailed() }
         }
     }
 
@@ -289,20 +300,24 @@ public final class Runner: Sendable {
                 "interrupted: ending the running tasks (SIGTERM, then SIGKILL after 5 s); interrupt again to kill them now"
         case .failFast(let task):
             return "--fail-fast: \(task) failed; ending the other tasks"
+        case .stateFailure:
+            return "the state database could not be written; ending the running tasks"
         }
     }
 
     private static func notStarted(_ stop: RunControl.Stop?) -> String {
-        switch stop {
-        case .failFast(let task): "not started: --fail-fast after \(task) failed"
-        case .interrupted, nil: "not started: grove was interrupted"
-        }
+        "not started: " + cause(stop)
     }
 
     private static func stopped(_ stop: RunControl.Stop?) -> String {
+        "stopped: " + cause(stop)
+    }
+
+    private static func cause(_ stop: RunControl.Stop?) -> String {
         switch stop {
-        case .failFast(let task): "stopped: --fail-fast after \(task) failed"
-        case .interrupted, nil: "stopped: grove was interrupted"
+        case .failFast(let task): "--fail-fast after \(task) failed"
+        case .stateFailure: "the state database could not be written"
+        case .interrupted, nil: "grove was interrupted"
         }
     }
 
