@@ -2,6 +2,9 @@
 #define GROVE_CLIBGIT2_SHIM_H
 
 #include <git2.h>
+/* An in-memory object store, so predictions (grove merge --plan) can rebase without writing objects. */
+#include <git2/sys/odb_backend.h>
+#include <git2/sys/mempack.h>
 
 /* git_libgit2_opts is variadic and does not import into Swift: one typed wrapper per option used. */
 

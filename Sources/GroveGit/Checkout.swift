@@ -17,11 +17,18 @@ extension Repository {
     /// updates index and files to match, like `git merge --ff-only` / `git checkout`. Local
     /// changes the move does not touch are kept; when it would overwrite any, it throws
     /// `CheckoutConflictError` and changes nothing. The branch moves by compare-and-swap.
-    public func moveHead(to commit: ObjectID, message: String) throws {
+    /// With `expected`, HEAD must be there now, else `ReferenceMovedError` and nothing changes:
+    /// a caller that decided the move from an earlier read must not overwrite a newer tip.
+    public func moveHead(to commit: ObjectID, expecting expected: ObjectID? = nil, message: String) throws {
         guard let oldCommit = try headCommit() else {
             throw GitError(
                 function: "moveHead", code: GIT_EUNBORNBRANCH.rawValue, errorClass: 6,
                 message: "HEAD of \(workingDirectory ?? gitDirectory) has no commit yet")
+        }
+        if let expected, oldCommit != expected {
+            throw ReferenceMovedError(
+                reference: try headBranchName().map { "refs/heads/\($0)" } ?? "HEAD", expected: expected,
+                actual: oldCommit)
         }
         if oldCommit == commit { return }
         try checkout(commit, baseline: oldCommit)
@@ -62,18 +69,34 @@ extension Repository {
     /// A SAFE checkout of `target`'s tree against `baseline`'s tree (what the files reflect now),
     /// collecting conflicting paths. libgit2 decides all actions before writing, so a conflict
     /// means nothing was written.
+    ///
+    /// Only the paths that differ between the two trees are looked at: libgit2 would otherwise
+    /// stat every file of the working tree (measured: ~50 ms per move in a 15,000-file tree, the
+    /// main cost of landing a task), and files the move does not touch stay as they are anyway.
     private func checkout(_ target: ObjectID, baseline: ObjectID) throws {
         let targetTree = try lookupTree(ofCommit: target)
         defer { git_tree_free(targetTree) }
         let baselineTree = try lookupTree(ofCommit: baseline)
         defer { git_tree_free(baselineTree) }
 
+        // A merge in progress must stop the move even when its paths are not among those the
+        // move touches (as `git merge --ff-only` refuses to run then).
+        let index = try make("git_repository_index") { git_repository_index(&$0, pointer) }
+        defer { git_index_free(index) }
+        try GitError.check(git_index_read(index, 0), "git_index_read")
+        let unmerged = try conflictPaths(in: index)
+        if !unmerged.isEmpty {
+            throw CheckoutConflictError(worktree: workingDirectory ?? gitDirectory, paths: unmerged)
+        }
+        let paths = try differingPaths(baselineTree, targetTree)
+        if paths.isEmpty { return }
+
         final class Conflicts { var paths: [String] = [] }
         let conflicts = Conflicts()
         var options = git_checkout_options()
         try GitError.check(
             git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "git_checkout_options_init")
-        options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
+        options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
         options.baseline = baselineTree
         options.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT.rawValue
         options.notify_cb = { why, path, _, _, _, payload in
@@ -84,7 +107,10 @@ extension Repository {
         }
         let result = withExtendedLifetime(conflicts) { () -> Int32 in
             options.notify_payload = Unmanaged.passUnretained(conflicts).toOpaque()
-            return git_checkout_tree(pointer, targetTree, &options)
+            return withStrArray(paths) { list in
+                options.paths = list.pointee
+                return git_checkout_tree(pointer, targetTree, &options)
+            }
         }
         if result == GIT_ECONFLICT.rawValue || !conflicts.paths.isEmpty {
             var paths = conflicts.paths
@@ -94,5 +120,22 @@ extension Repository {
             throw CheckoutConflictError(worktree: workingDirectory ?? gitDirectory, paths: paths.sorted())
         }
         try GitError.check(result, "git_checkout_tree")
+    }
+
+    /// Every path whose entry differs between two trees (both sides of a rename, no rename
+    /// detection), for a checkout limited to what changes.
+    private func differingPaths(_ old: OpaquePointer, _ new: OpaquePointer) throws -> [String] {
+        var options = git_diff_options()
+        try GitError.check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
+        options.flags = GIT_DIFF_INCLUDE_TYPECHANGE.rawValue | GIT_DIFF_SKIP_BINARY_CHECK.rawValue
+        let diff = try make("git_diff_tree_to_tree") { git_diff_tree_to_tree(&$0, pointer, old, new, &options) }
+        defer { git_diff_free(diff) }
+        var paths = Set<String>()
+        for index in 0..<git_diff_num_deltas(diff) {
+            guard let delta = git_diff_get_delta(diff, index) else { continue }
+            if let path = delta.pointee.old_file.path { paths.insert(String(cString: path)) }
+            if let path = delta.pointee.new_file.path { paths.insert(String(cString: path)) }
+        }
+        return paths.sorted()
     }
 }

@@ -26,16 +26,21 @@ public struct WorktreeStatus: Sendable, Equatable {
 
 extension Repository {
     /// The status of this repository's working tree, untracked files included (recursing into
-    /// untracked directories), ignored files excluded.
-    public func status() throws -> WorktreeStatus {
+    /// untracked directories) unless `includeUntracked` is false, ignored files excluded.
+    /// Without untracked files it reads only what the index tracks, which is much cheaper in a
+    /// large tree.
+    public func status(includeUntracked: Bool = true) throws -> WorktreeStatus {
         var options = git_status_options()
         try GitError.check(
             git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "git_status_options_init")
         options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
         // GIT_STATUS_OPTIONS_INIT means "no untracked files": ask for them explicitly.
         options.flags =
-            GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
-            | GIT_STATUS_OPT_RENAMES_HEAD_TO_INDEX.rawValue | GIT_STATUS_OPT_SORT_CASE_SENSITIVELY.rawValue
+            GIT_STATUS_OPT_RENAMES_HEAD_TO_INDEX.rawValue | GIT_STATUS_OPT_SORT_CASE_SENSITIVELY.rawValue
+        if includeUntracked {
+            options.flags |=
+                GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
+        }
         let list = try make("git_status_list_new") { git_status_list_new(&$0, pointer, &options) }
         defer { git_status_list_free(list) }
         var entries: [WorktreeStatus.Entry] = []

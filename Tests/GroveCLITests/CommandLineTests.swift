@@ -42,10 +42,10 @@ struct CommandLineTests {
         let repo = try sandbox.repository()
         let before = try repo.refs()
         let result = try Shell.run(
-            [try builtBinary(), "merge", "--plan"], in: repo.path, environment: ["GROVE_HOME": sandbox.child("home")],
-            check: false)
+            [try builtBinary(), "push", "--remote", "origin"], in: repo.path,
+            environment: ["GROVE_HOME": sandbox.child("home")], check: false)
         #expect(result.status == 1)
-        #expect(result.stderr.contains("grove merge is not available in this version yet"))
+        #expect(result.stderr.contains("grove push is not available in this version yet"))
         #expect(result.stdout.isEmpty)
         #expect(try repo.refs() == before)
         #expect(!FileManager.default.fileExists(atPath: sandbox.child("home")))

@@ -6,11 +6,15 @@ import GroveCore
 enum SummaryTable {
     /// The table of `report`'s tasks: task, state, seconds, commits, files (and branch when asked).
     /// Commits and files show `-` until a task has ended; seconds show `-` before it started.
+    /// With `branches`, a `merge` column follows once any task went through `grove merge`: its
+    /// result, or the step it is at while a merge lands it.
     static func table(_ report: StatusReport, branches: Bool = false, colour: Bool = false) -> [String] {
         var columns: [TextTable.Column] = [
             .init("task"), .init("state"), .init("seconds", .right), .init("commits", .right), .init("files", .right),
         ]
         if branches { columns.append(.init("branch")) }
+        let merges = branches && report.tasks.contains { $0.merge != nil }
+        if merges { columns.append(.init("merge")) }
         var table = TextTable(columns)
         for task in report.tasks {
             let ended = task.state.isFinal
@@ -22,6 +26,7 @@ enum SummaryTable {
                 ended ? String(task.changedFiles.count) : "-",
             ]
             if branches { row.append(task.branch) }
+            if merges { row.append(task.merge.map { $0.result?.rawValue ?? $0.step.rawValue } ?? "-") }
             table.append(row)
         }
         return table.lines { _, column, text in

@@ -17,11 +17,14 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var failFast: Bool
     /// grove's own command line (already redacted by the caller), for reports.
     public var arguments: [String]
+    /// When `grove clean` removed the last of the run's worktrees and branches; nil until then.
+    public var cleanedAt: Date?
 
     public static let databaseTableName = "run"
 
     enum CodingKeys: String, CodingKey {
         case number, state, pid, jobs, arguments
+        case cleanedAt = "cleaned_at"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case wallSeconds = "wall_seconds"

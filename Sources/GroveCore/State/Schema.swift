@@ -58,6 +58,51 @@ enum Schema {
                 table.add(column: "head_commit", .text)
             }
         }
+        migrator.registerMigration("v3") { db in
+            // `grove merge`'s journal and results: one row per task that went through a merge
+            // queue. `step` is written before each action (prepared, checked, landing, landed,
+            // cleaning, cleaned; `parked` once a result other than landed is final), so a merge
+            // that died can be reconciled with the refs; `result` is what `grove status` shows.
+            try db.create(table: "merge") { table in
+                table.column("run", .integer).notNull()
+                table.column("task", .text).notNull()
+                table.column("repo", .text).notNull()
+                table.column("base", .text).notNull()
+                table.column("branch", .text).notNull()
+                table.column("step", .text).notNull()
+                table.column("result", .text)
+                table.column("old_base", .text)
+                table.column("old_tip", .text)
+                table.column("candidate", .text)
+                table.column("commits", .integer)
+                table.column("conflicts", .jsonText).notNull().defaults(to: "[]")
+                table.column("reason", .text)
+                table.column("check_log", .text)
+                table.column("check_cached", .boolean).notNull().defaults(to: false)
+                table.column("check_pgid", .integer)
+                table.column("pid", .integer).notNull()
+                table.column("updated_at", .datetime).notNull()
+                table.primaryKey(["run", "task"])
+                table.foreignKey(["run", "task"], references: "task", columns: ["run", "name"], onDelete: .cascade)
+            }
+            try db.create(index: "merge_on_repo_step", on: "merge", columns: ["repo", "step"])
+            // `--check` verdicts by (tree, command): the same tree is never checked twice.
+            try db.create(table: "check_cache") { table in
+                table.column("tree", .text).notNull()
+                table.column("command", .text).notNull()
+                table.column("passed", .boolean).notNull()
+                table.column("exit_code", .integer)
+                table.column("log", .text)
+                table.column("checked_at", .datetime).notNull()
+                table.primaryKey(["tree", "command"])
+            }
+        }
+        migrator.registerMigration("v4-clean") { db in
+            // When `grove clean RUN` removed the last of a run's worktrees and branches.
+            try db.alter(table: "run") { table in
+                table.add(column: "cleaned_at", .datetime)
+            }
+        }
         return migrator
     }
 }

@@ -26,9 +26,11 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var commits: Int?
         public var changedFiles: [String]
         public var log: String
+        /// What `grove merge` made of the task; nil until a merge queue took it.
+        public var merge: MergeEntry?
 
         enum CodingKeys: String, CodingKey {
-            case name, repo, base, branch, worktree, state, seconds, commits, log
+            case name, repo, base, branch, worktree, state, seconds, commits, log, merge
             case exitCode = "exit_code"
             case changedFiles = "changed_files"
         }
@@ -47,6 +49,41 @@ public struct StatusReport: Codable, Sendable, Equatable {
             try container.encode(commits, forKey: .commits)
             try container.encode(changedFiles, forKey: .changedFiles)
             try container.encode(log, forKey: .log)
+            try container.encode(merge, forKey: .merge)
+        }
+    }
+
+    /// A task's merge queue state: its result, or while a merge is landing it, the step it is at.
+    public struct MergeEntry: Codable, Sendable, Equatable {
+        /// `landed`, `conflict`, `check_failed`, `nothing_to_land`, `error`; nil while in flight.
+        public var result: MergeResult?
+        /// The journal's last step (`prepared` … `cleaned`, or `parked`).
+        public var step: MergeStep
+        /// The commit it landed as; while a merge is landing it, the candidate (the rebased tip).
+        public var commit: String?
+        public var conflicts: [String]
+        public var reason: String?
+
+        init(_ record: MergeRecord) {
+            result = record.result
+            step = record.step
+            commit = record.result == .landed || record.step.isInFlight ? record.candidate : nil
+            conflicts = record.conflicts
+            reason = record.reason
+        }
+
+        /// Encodes `nil` as `null`, so the key set never varies.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(result, forKey: .result)
+            try container.encode(step, forKey: .step)
+            try container.encode(commit, forKey: .commit)
+            try container.encode(conflicts, forKey: .conflicts)
+            try container.encode(reason, forKey: .reason)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case result, step, commit, conflicts, reason
         }
     }
 
@@ -57,7 +94,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
     }
 
     /// Builds the document from stored records; `now` stands for the end of what is still going on.
-    public init(run: RunRecord, tasks: [TaskRecord], now: Date = Date()) {
+    /// `merges` are the run's merge journal rows by task name.
+    public init(run: RunRecord, tasks: [TaskRecord], merges: [String: MergeRecord] = [:], now: Date = Date()) {
         self.run = run.number
         state = run.state
         let end = run.finishedAt ?? now
@@ -75,7 +113,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
             return TaskEntry(
                 name: task.name, repo: task.repo, base: task.base, branch: task.branch, worktree: task.worktree,
                 state: task.state, exitCode: task.exitCode, seconds: seconds.map { Self.rounded($0, places: 3) },
-                commits: task.commits, changedFiles: task.changedFiles, log: task.log)
+                commits: task.commits, changedFiles: task.changedFiles, log: task.log,
+                merge: merges[task.name].map(MergeEntry.init))
         }
         let sum = self.tasks.reduce(0) { $0 + ($1.seconds ?? 0) }
         taskSeconds = Self.rounded(sum, places: 3)

@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+import GroveGit
+
+extension StateStore {
+    /// Records that nothing of run `number` is left (its worktrees and branches are gone). The
+    /// first time counts: cleaning an already cleaned run again keeps the original date.
+    public func markCleaned(run number: Int, at date: Date = Date()) throws {
+        try pool.write { db in
+            guard try RunRecord.fetchOne(db, key: number) != nil else { throw StateError.noSuchRun(number) }
+            try db.execute(
+                sql: "UPDATE run SET cleaned_at = ? WHERE number = ? AND cleaned_at IS NULL", arguments: [date, number])
+        }
+    }
+
+    /// What grove's state knows that `grove clean --stale` needs, read in one transaction.
+    func cleanKnowledge() throws -> CleanKnowledge {
+        try pool.read { db in
+            let runs = try RunRecord.fetchAll(db)
+            let tasks = try TaskRecord.order(TaskRecord.Columns.run, TaskRecord.Columns.position).fetchAll(db)
+            return CleanKnowledge(runs: runs, tasks: tasks)
+        }
+    }
+}
+
+/// What grove's own records say about repositories: the base each task branch came from (so a
+/// task on `develop` is judged against `develop`, not the default branch), the bases in use
+/// (never deleted, their worktrees never removed), and the worktrees of runs still going on.
+struct CleanKnowledge: Sendable {
+    /// Where a task branch started.
+    struct Origin: Sendable, Equatable {
+        var base: String
+        var baseCommit: ObjectID?
+    }
+
+    /// Repository paths as tasks name them, in order of first use.
+    var repositories: [String] = []
+    /// By canonical repository path, then branch.
+    private var origins: [String: [String: Origin]] = [:]
+    /// By canonical repository path.
+    private var bases: [String: Set<String>] = [:]
+    /// Canonical worktree paths of tasks whose run is still going on.
+    var running: Set<String> = []
+
+    init() {}
+
+    init(runs: [RunRecord], tasks: [TaskRecord]) {
+        let live = Set(runs.filter { $0.state == .running }.map(\.number))
+        var seen: Set<String> = []
+        for task in tasks {
+            if seen.insert(task.repo).inserted { repositories.append(task.repo) }
+            let key = CleanPaths.canonical(task.repo)
+            origins[key, default: [:]][task.branch] = Origin(
+                base: task.base, baseCommit: task.baseCommit.flatMap { ObjectID(hex: $0) })
+            bases[key, default: []].insert(task.base)
+            if live.contains(task.run) { running.insert(CleanPaths.canonical(task.worktree)) }
+        }
+    }
+
+    /// The task branches of a repository known under any of `paths` (its working directory, its
+    /// common directory), by branch.
+    func origins(for paths: [String]) -> [String: Origin] {
+        paths.reduce(into: [:]) { result, path in
+            result.merge(origins[CleanPaths.canonical(path)] ?? [:]) { first, _ in first }
+        }
+    }
+
+    /// The bases tasks used in a repository known under any of `paths`.
+    func bases(for paths: [String]) -> Set<String> {
+        paths.reduce(into: []) { $0.formUnion(bases[CleanPaths.canonical($1)] ?? []) }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// One task's line of a merge's result.
+public struct TaskMergeOutcome: Sendable, Equatable, Codable {
+    public var task: String
+    public var base: String
+    public var branch: String
+    public var result: MergeResult
+    /// The commit the task landed as (base's new tip then); nil unless landed.
+    public var commit: String?
+    /// Task commits it added to base.
+    public var commits: Int?
+    /// For `conflict`: the paths that did not apply.
+    public var conflicts: [String]
+    /// Why it did not land and what to do; or a note on a landed task.
+    public var reason: String?
+    public var checkLog: String?
+    /// The check's verdict came from an earlier check of the same tree.
+    public var checkCached: Bool
+    /// Landed by an earlier `grove merge`, not this one.
+    public var earlier: Bool
+
+    public init(
+        task: String, base: String, branch: String, result: MergeResult, commit: String? = nil, commits: Int? = nil,
+        conflicts: [String] = [], reason: String? = nil, checkLog: String? = nil, checkCached: Bool = false,
+        earlier: Bool = false
+    ) {
+        self.task = task
+        self.base = base
+        self.branch = branch
+        self.result = result
+        self.commit = commit
+        self.commits = commits
+        self.conflicts = conflicts
+        self.reason = reason
+        self.checkLog = checkLog
+        self.checkCached = checkCached
+        self.earlier = earlier
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case task, base, branch, result, commit, commits, conflicts, reason, earlier
+        case checkLog = "check_log"
+        case checkCached = "check_cached"
+    }
+
+    /// Encodes `nil` as `null`, so the key set never varies.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(task, forKey: .task)
+        try container.encode(base, forKey: .base)
+        try container.encode(branch, forKey: .branch)
+        try container.encode(result, forKey: .result)
+        try container.encode(commit, forKey: .commit)
+        try container.encode(commits, forKey: .commits)
+        try container.encode(conflicts, forKey: .conflicts)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(checkLog, forKey: .checkLog)
+        try container.encode(checkCached, forKey: .checkCached)
+        try container.encode(earlier, forKey: .earlier)
+    }
+}
+
+/// What happened to one push of a base.
+public struct BasePush: Sendable, Equatable, Codable {
+    public var base: String
+    public var remote: String
+    /// `pushed`, `up_to_date` or `rejected`.
+    public var outcome: String
+    public var reason: String?
+}
+
+/// One repository's queue, as it ended.
+public struct RepositoryMergeReport: Sendable, Equatable, Codable {
+    public var repo: String
+    /// In the order the queue took them.
+    public var tasks: [TaskMergeOutcome]
+    /// Why the queue stopped early, with what to do; nil when it went through.
+    public var stopped: String?
+    public var pushes: [BasePush]
+
+    public init(repo: String, tasks: [TaskMergeOutcome] = [], stopped: String? = nil, pushes: [BasePush] = []) {
+        self.repo = repo
+        self.tasks = tasks
+        self.stopped = stopped
+        self.pushes = pushes
+    }
+
+    /// Encodes `nil` as `null`, so the key set never varies.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(repo, forKey: .repo)
+        try container.encode(tasks, forKey: .tasks)
+        try container.encode(stopped, forKey: .stopped)
+        try container.encode(pushes, forKey: .pushes)
+    }
+}
+
+/// A task of the run that was not queued because it did not succeed.
+public struct NotQueuedTask: Sendable, Equatable, Codable {
+    public var task: String
+    public var repo: String
+    public var state: TaskState
+}
+
+/// The result of one `grove merge`.
+public struct MergeReport: Sendable, Equatable, Codable {
+    public var run: Int
+    public var repositories: [RepositoryMergeReport]
+    /// Tasks that did not succeed in the run, so were not queued.
+    public var notQueued: [NotQueuedTask]
+    /// Ctrl-C stopped it.
+    public var interrupted: Bool
+
+    public init(
+        run: Int, repositories: [RepositoryMergeReport], notQueued: [NotQueuedTask] = [], interrupted: Bool = false
+    ) {
+        self.run = run
+        self.repositories = repositories
+        self.notQueued = notQueued
+        self.interrupted = interrupted
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case run, repositories, interrupted
+        case notQueued = "not_queued"
+    }
+
+    /// Every task outcome, repository by repository.
+    public var outcomes: [TaskMergeOutcome] { repositories.flatMap(\.tasks) }
+
+    /// True when every queued task landed (or had nothing to land), no queue stopped and every
+    /// push went through: `grove merge` exits 0 then.
+    public var succeeded: Bool {
+        !interrupted
+            && repositories.allSatisfy { repository in
+                repository.stopped == nil && repository.tasks.allSatisfy(\.result.isSuccess)
+                    && repository.pushes.allSatisfy { $0.outcome != "rejected" }
+            }
+    }
+
+    /// How many tasks got each result.
+    public var counts: [String: Int] {
+        Dictionary(grouping: outcomes, by: \.result.rawValue).mapValues(\.count)
+    }
+}

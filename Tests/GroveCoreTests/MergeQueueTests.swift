@@ -1,0 +1,272 @@
+import Foundation
+import GroveGit
+import TestSupport
+import Testing
+
+@testable import GroveCore
+
+/// The merge queue on real runs: branches and worktrees made by `Runner`, landed by
+/// `MergeQueue`, and the git CLI as the second opinion on what it did.
+@Suite("Merge queue")
+struct MergeQueueTests {
+    @Test func tenTasksWithTwoConflictsLandEightInOrderOnALinearBase() async throws {
+        let fixture = try MergeFixture()
+        let names = ["a0", "a1", "c2", "a3", "a4", "c5", "a6", "a7", "c8", "a9"]
+        let run = try await fixture.run(
+            names.map { $0.hasPrefix("c") ? MergeFixture.Task.conflicting($0) : MergeFixture.Task.own($0) })
+        let oldBase = try #require(try fixture.tip("main"))
+        var messages: [String: String] = [:]
+        var authors: [String: String] = [:]
+        for name in names {
+            messages[name] = try fixture.repo.output("log", "--format=%B", "main..grove/\(run)/\(name)")
+            authors[name] = try fixture.repo.output("log", "--format=%an <%ae> %ad", "main..grove/\(run)/\(name)")
+        }
+        let parked = ["c5", "c8"]
+        var parkedTips: [String: String] = [:]
+        var parkedFiles: [String: [String: Data]] = [:]
+        for name in parked {
+            parkedTips[name] = try fixture.tip("grove/\(run)/\(name)")
+            parkedFiles[name] = try MergeFixture.snapshot(try fixture.task(run, name).worktree)
+        }
+
+        let report = try await fixture.merge()
+
+        let landed = names.filter { !parked.contains($0) }
+        #expect(report.repositories.count == 1)
+        let outcomes = try #require(report.repositories.first).tasks
+        #expect(outcomes.map(\.task) == names)
+        for outcome in outcomes {
+            if parked.contains(outcome.task) {
+                #expect(outcome.result == .conflict, "\(outcome.task)")
+                #expect(outcome.conflicts == ["conflict.txt"])
+                #expect(outcome.commit == nil)
+                #expect(outcome.reason?.contains("rebase grove/\(run)/\(outcome.task) onto main") == true)
+            } else {
+                #expect(outcome.result == .landed, "\(outcome.task): \(outcome.reason ?? "")")
+                #expect(outcome.commits == 1)
+            }
+        }
+        #expect(!report.succeeded)
+        #expect(report.counts == ["landed": 8, "conflict": 2])
+
+        // Base: the 8 task commits on top of the old base, in run order, no merge commit.
+        #expect(try fixture.repo.output("rev-list", "--merges", "main").isEmpty)
+        let subjects = try fixture.repo.output("log", "--reverse", "--first-parent", "--format=%s", "\(oldBase)..main")
+            .split(separator: "\n").map(String.init)
+        #expect(subjects == landed.map { messages[$0]?.split(separator: "\n").first.map(String.init) ?? "?" })
+        #expect(try fixture.repo.output("rev-list", "--count", "\(oldBase)..main") == "8")
+        #expect(try fixture.repo.output("rev-list", "--count", "--first-parent", "\(oldBase)..main") == "8")
+        // Each landed as the commit the report names, authors and messages kept; rebased ones
+        // (all but the first, which fast-forwarded) have the merge's committer.
+        let landedCommits = try fixture.repo.output("rev-list", "--reverse", "\(oldBase)..main")
+            .split(separator: "\n").map(String.init)
+        for (index, name) in landed.enumerated() {
+            let commit = landedCommits[index]
+            #expect(outcomes.first { $0.task == name }?.commit == commit)
+            #expect(try fixture.repo.output("log", "-1", "--format=%B", commit) == messages[name])
+            #expect(try fixture.repo.output("log", "-1", "--format=%an <%ae> %ad", commit) == authors[name])
+            let committer = try fixture.repo.output("log", "-1", "--format=%cn <%ce>", commit)
+            #expect(committer == (index == 0 ? "Test User <test@example.com>" : "Merge Bot <merge@example.com>"))
+        }
+        // The main checkout followed base and is clean; the winning conflict edit is c2's.
+        #expect(try fixture.repo.porcelainStatus().isEmpty)
+        #expect(try fixture.repo.revParse("HEAD") == fixture.tip("main"))
+        for name in landed where name.hasPrefix("a") {
+            #expect(try fixture.repo.read("\(name).txt") == "\(name)\n")
+        }
+        #expect(try fixture.repo.read("conflict.txt").hasPrefix("line 1: changed by agent c2\n"))
+
+        // Landed tasks' worktrees and branches are gone; parked ones are byte for byte as they were.
+        let worktrees = try fixture.repo.output("worktree", "list", "--porcelain")
+        for name in landed {
+            #expect(try fixture.tip("grove/\(run)/\(name)") == nil, "\(name)'s branch")
+            let path = try fixture.task(run, name).worktree
+            #expect(!FileManager.default.fileExists(atPath: path))
+            #expect(!worktrees.contains(path + "\n"))
+        }
+        for name in parked {
+            let worktree = try fixture.task(run, name).worktree
+            #expect(try fixture.tip("grove/\(run)/\(name)") == parkedTips[name])
+            #expect(try MergeFixture.snapshot(worktree) == parkedFiles[name])
+            #expect(try TestRepository(existing: worktree).porcelainStatus().isEmpty)
+            #expect(worktrees.contains("worktree \(worktree)\n"))
+        }
+        try fixture.expectFsckClean()
+
+        // The journal holds the results; `grove status` reads them.
+        let status = try fixture.store.statusReport(run: run)
+        for entry in status.tasks {
+            #expect(entry.merge?.result == (parked.contains(entry.name) ? .conflict : .landed))
+            #expect(entry.merge?.step == (parked.contains(entry.name) ? .parked : .cleaned))
+        }
+    }
+
+    @Test func eachRepositoryHasItsOwnQueue() async throws {
+        let fixture = try MergeFixture()
+        let other = try fixture.sandbox.repository("other", files: ["conflict.txt": "line 1\nline 2\n"])
+        try await fixture.run([
+            .conflicting("here-1"),
+            MergeFixture.Task(name: "there-1", command: Fixtures.agent("conflict-edit"), repo: other.path),
+            .conflicting("here-2"),
+            MergeFixture.Task(name: "there-2", command: "echo there > there.txt", repo: other.path),
+        ])
+        let report = try await fixture.merge()
+        #expect(report.repositories.map(\.repo) == [fixture.repo.path, other.path])
+        #expect(report.repositories[0].tasks.map(\.task) == ["here-1", "here-2"])
+        #expect(report.repositories[0].tasks.map(\.result) == [.landed, .conflict])
+        // The other repository's conflict.txt is its own: its tasks do not conflict with these.
+        #expect(report.repositories[1].tasks.map(\.result) == [.landed, .landed])
+        #expect(try other.read("there.txt") == "there\n")
+        #expect(try other.porcelainStatus().isEmpty)
+    }
+
+    @Test func tasksWithoutCommitsHaveNothingToLandAndFailedTasksAreNotQueued() async throws {
+        let fixture = try MergeFixture()
+        let run = try await fixture.run([.idle("idle"), .failing("broken"), .own("works")])
+        let brokenTip = try fixture.tip("grove/\(run)/broken")
+        let report = try await fixture.merge()
+        let outcomes = report.outcomes
+        #expect(outcomes.map(\.task) == ["idle", "works"])
+        #expect(outcomes.map(\.result) == [.nothingToLand, .landed])
+        #expect(report.notQueued.map(\.task) == ["broken"])
+        #expect(report.notQueued.first?.state == .failed)
+        #expect(report.succeeded)
+        // A failed task's worktree and branch stay as they were.
+        #expect(try fixture.tip("grove/\(run)/broken") == brokenTip)
+        #expect(FileManager.default.fileExists(atPath: try fixture.task(run, "broken").worktree))
+    }
+
+    @Test func onConflictStopParksTheConflictAndStopsTheQueue() async throws {
+        let fixture = try MergeFixture()
+        let run = try await fixture.run([.conflicting("first"), .conflicting("second"), .own("third")])
+        let thirdTip = try fixture.tip("grove/\(run)/third")
+        let report = try await fixture.merge(MergeOptions(onConflict: .stop))
+        #expect(report.outcomes.map(\.result) == [.landed, .conflict, .notReached])
+        #expect(report.repositories.first?.stopped?.contains("--on-conflict stop") == true)
+        #expect(try fixture.tip("grove/\(run)/third") == thirdTip)
+        #expect(try fixture.store.merge(run: run, task: "third") == nil)
+
+        // The next merge goes on: the landed task is reported as landed earlier.
+        let again = try await fixture.merge()
+        #expect(again.outcomes.map(\.result) == [.landed, .conflict, .landed])
+        #expect(again.outcomes.map(\.earlier) == [true, false, false])
+    }
+
+    @Test func localChangesInTheMainCheckoutStopTheQueueBeforeAnythingMoves() async throws {
+        let fixture = try MergeFixture()
+        let run = try await fixture.run([.own("one"), .own("two")])
+        try fixture.repo.write(["README.md": "edited by hand\n"])
+        let refs = try fixture.repo.refs()
+
+        let report = try await fixture.merge()
+        #expect(report.outcomes.map(\.result) == [.notReached, .notReached])
+        let stopped = try #require(report.repositories.first?.stopped)
+        #expect(stopped.contains(fixture.repo.path))
+        #expect(stopped.contains("README.md"))
+        #expect(stopped.contains("commit or stash them"))
+        #expect(try fixture.repo.refs() == refs)
+        #expect(try fixture.repo.read("README.md") == "edited by hand\n")
+        #expect(try fixture.store.merge(run: run, task: "one") == nil)
+
+        // An untracked file the landing would overwrite stops it too, with nothing moved.
+        try fixture.repo.git("checkout", "README.md")
+        try fixture.repo.write(["one.txt": "mine\n"])
+        let blocked = try await fixture.merge()
+        #expect(blocked.outcomes.map(\.result) == [.notReached, .notReached])
+        #expect(blocked.repositories.first?.stopped?.contains("one.txt") == true)
+        #expect(try fixture.repo.refs() == refs)
+        #expect(try fixture.repo.read("one.txt") == "mine\n")
+
+        // Untracked files out of the way do not matter, as with `git merge --ff-only`.
+        try FileManager.default.removeItem(atPath: fixture.repo.path + "/one.txt")
+        try fixture.repo.write(["notes.txt": "scratch\n"])
+        let landed = try await fixture.merge()
+        #expect(landed.outcomes.map(\.result) == [.landed, .landed])
+        #expect(try fixture.repo.porcelainStatus() == "?? notes.txt")
+    }
+
+    @Test func keepMovesTheBranchAndItsWorktreeToTheLandedCommit() async throws {
+        let fixture = try MergeFixture()
+        let run = try await fixture.run([.own("one"), .own("two")])
+        let report = try await fixture.merge(MergeOptions(keep: true))
+        #expect(report.outcomes.map(\.result) == [.landed, .landed])
+        for outcome in report.outcomes {
+            let worktree = TestRepository(existing: try fixture.task(run, outcome.task).worktree)
+            #expect(try fixture.tip("grove/\(run)/\(outcome.task)") == outcome.commit)
+            #expect(try worktree.revParse("HEAD") == outcome.commit)
+            #expect(try worktree.porcelainStatus().isEmpty)
+        }
+        #expect(try fixture.tip("main") == report.outcomes.last?.commit)
+    }
+
+    @Test func aBaseNotCheckedOutMovesAsARefAndALinkedCheckoutOfItFollows() async throws {
+        let fixture = try MergeFixture()
+        let run = try await fixture.run([.own("one"), .own("two")])
+        try fixture.repo.git("switch", "-q", "-c", "side")
+        let report = try await fixture.merge()
+        #expect(report.outcomes.map(\.result) == [.landed, .landed])
+        #expect(try fixture.tip("main") == report.outcomes.last?.commit)
+        // The main checkout is on another branch: untouched.
+        #expect(try fixture.repo.output("symbolic-ref", "--short", "HEAD") == "side")
+        #expect(try fixture.repo.porcelainStatus().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: fixture.repo.path + "/one.txt"))
+
+        // A linked worktree that has base checked out is updated like `git merge --ff-only`.
+        let mainWorktree = fixture.sandbox.child("main-wt")
+        try fixture.repo.git("worktree", "add", "-q", mainWorktree, "main")
+        let second = try await fixture.run([.own("three")], file: "second.yaml")
+        let more = try await fixture.merge(MergeOptions(run: second))
+        #expect(more.outcomes.map(\.result) == [.landed])
+        let linked = TestRepository(existing: mainWorktree)
+        #expect(try linked.revParse("HEAD") == fixture.tip("main"))
+        #expect(try linked.porcelainStatus().isEmpty)
+        #expect(try linked.read("three.txt") == "three\n")
+        _ = run
+    }
+
+    @Test func aTaskWorktreeWithUncommittedWorkIsKeptAndSaysSo() async throws {
+        let fixture = try MergeFixture()
+        let run = try await fixture.run([.own("one")])
+        let worktree = try fixture.task(run, "one").worktree
+        try "unsaved\n".write(toFile: worktree + "/scratch.txt", atomically: true, encoding: .utf8)
+        let report = try await fixture.merge()
+        let outcome = try #require(report.outcomes.first)
+        #expect(outcome.result == .landed)
+        #expect(outcome.reason?.contains("kept: it has uncommitted changes (scratch.txt)") == true)
+        #expect(report.succeeded)
+        // Nothing lost: the worktree stays, its branch follows base, the file is still there.
+        #expect(try String(contentsOfFile: worktree + "/scratch.txt", encoding: .utf8) == "unsaved\n")
+        #expect(try fixture.tip("grove/\(run)/one") == outcome.commit)
+        #expect(try TestRepository(existing: worktree).porcelainStatus() == "?? scratch.txt")
+    }
+
+    @Test func mergingAgainChangesNothingAndReportsTheEarlierLandings() async throws {
+        let fixture = try MergeFixture()
+        try await fixture.run([.own("one"), .conflicting("two"), .conflicting("three")])
+        let first = try await fixture.merge()
+        #expect(first.outcomes.map(\.result) == [.landed, .landed, .conflict])
+        let refs = try fixture.repo.refs()
+        let again = try await fixture.merge()
+        #expect(again.outcomes.map(\.result) == [.landed, .landed, .conflict])
+        #expect(again.outcomes.map(\.earlier) == [true, true, false])
+        #expect(again.outcomes.map(\.commit) == first.outcomes.map(\.commit))
+        #expect(try fixture.repo.refs() == refs)
+    }
+
+    @Test func badInputIsRefusedBeforeAnythingChanges() async throws {
+        let fixture = try MergeFixture()
+        let run = try await fixture.run([.own("one")])
+        let store = try fixture.store
+        #expect(throws: StateError.noSuchRun(7)) {
+            _ = try MergeQueue.prepare(options: MergeOptions(run: 7), store: store, home: fixture.home)
+        }
+        #expect(throws: MergeInputError.self) {
+            _ = try MergeQueue.prepare(options: MergeOptions(check: "  "), store: store, home: fixture.home)
+        }
+        try fixture.repo.git("branch", "-q", "-m", "main", "trunk")
+        let error = #expect(throws: MergeInputError.self) {
+            _ = try MergeQueue.prepare(options: MergeOptions(run: run), store: store, home: fixture.home)
+        }
+        #expect(error?.message.contains("its base main no longer exists") == true)
+    }
+}
