@@ -64,24 +64,24 @@ public struct CleanItem: Sendable, Equatable, Encodable {
     /// The repository's main directory (its working directory, or its git directory when bare).
     public var repository: String
     /// The worktree's directory; nil for a branch without a worktree.
-    public var worktree: String?
+    @Nullable public var worktree: String?
     /// The branch checked out there (or the branch alone); nil when HEAD is detached.
-    public var branch: String?
+    @Nullable public var branch: String?
     /// HEAD's commit (or the branch's tip) when it was scanned.
-    public var head: String?
+    @Nullable public var head: String?
     public var kind: CleanClass
-    public var worktreeAction: WorktreeAction?
-    public var branchAction: BranchAction?
+    @Nullable public var worktreeAction: WorktreeAction?
+    @Nullable public var branchAction: BranchAction?
     /// True once the actions were carried out; false for `--dry-run` and for what is kept.
     public var done: Bool
     /// Why the class was given (and, once acted, what happened), for people.
-    public var reason: String?
+    @Nullable public var reason: String?
     /// The command that would remove what is kept.
-    public var fix: String?
+    @Nullable public var fix: String?
     /// Bytes the worktree takes on disk (nil with `--no-size`, or when it has no directory).
-    public var sizeBytes: Int64?
+    @Nullable public var sizeBytes: Int64?
     /// Set when an action failed; such a failure makes `grove clean` exit 1.
-    public var error: String?
+    @Nullable public var error: String?
 
     // What removal re-checks: the admin entry to find again, HEAD and the branch tip as scanned
     // (the branch is deleted only if it still points there), and whether uncommitted changes
@@ -120,23 +120,6 @@ public struct CleanItem: Sendable, Equatable, Encodable {
         case worktreeAction = "worktree_action"
         case branchAction = "branch_action"
         case sizeBytes = "size_bytes"
-    }
-
-    /// Every key is written (`null` when unknown), so the shape never varies.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(repository, forKey: .repository)
-        try container.encode(worktree, forKey: .worktree)
-        try container.encode(branch, forKey: .branch)
-        try container.encode(head, forKey: .head)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(worktreeAction, forKey: .worktreeAction)
-        try container.encode(branchAction, forKey: .branchAction)
-        try container.encode(done, forKey: .done)
-        try container.encode(reason, forKey: .reason)
-        try container.encode(fix, forKey: .fix)
-        try container.encode(sizeBytes, forKey: .sizeBytes)
-        try container.encode(error, forKey: .error)
     }
 }
 
@@ -204,7 +187,7 @@ public struct CleanReport: Sendable, Encodable {
         /// Items of which something stays.
         public var kept = 0
         /// Bytes of the removed worktrees; nil when sizes were not measured.
-        public var bytesFreed: Int64?
+        @Nullable public var bytesFreed: Int64?
         /// Failed actions and unreadable repositories.
         public var errors = 0
 
@@ -214,16 +197,6 @@ public struct CleanReport: Sendable, Encodable {
             case entriesPruned = "entries_pruned"
             case branchesDeleted = "branches_deleted"
             case bytesFreed = "bytes_freed"
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(worktreesRemoved, forKey: .worktreesRemoved)
-            try container.encode(entriesPruned, forKey: .entriesPruned)
-            try container.encode(branchesDeleted, forKey: .branchesDeleted)
-            try container.encode(kept, forKey: .kept)
-            try container.encode(bytesFreed, forKey: .bytesFreed)
-            try container.encode(errors, forKey: .errors)
         }
     }
 

@@ -41,7 +41,7 @@ public struct TaskPlan: Sendable, Equatable, Codable {
     /// For a predicted `conflict`: the paths.
     public var predictedConflicts: [String]
     /// Why it is predicted not to land, when that needs saying.
-    public var reason: String?
+    @Nullable public var reason: String?
 
     /// Neither base nor any other queued task is in its way.
     public var conflictsWithNobody: Bool { mergesWithBase && conflictsWith.isEmpty }
@@ -53,23 +53,6 @@ public struct TaskPlan: Sendable, Equatable, Codable {
         case baseConflicts = "base_conflicts"
         case conflictsWith = "conflicts_with"
         case predictedConflicts = "predicted_conflicts"
-    }
-
-    /// Encodes `nil` as `null`, so the key set never varies.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(task, forKey: .task)
-        try container.encode(base, forKey: .base)
-        try container.encode(branch, forKey: .branch)
-        try container.encode(commits, forKey: .commits)
-        try container.encode(paths, forKey: .paths)
-        try container.encode(sharesPathsWith, forKey: .sharesPathsWith)
-        try container.encode(mergesWithBase, forKey: .mergesWithBase)
-        try container.encode(baseConflicts, forKey: .baseConflicts)
-        try container.encode(conflictsWith, forKey: .conflictsWith)
-        try container.encode(predicted, forKey: .predicted)
-        try container.encode(predictedConflicts, forKey: .predictedConflicts)
-        try container.encode(reason, forKey: .reason)
     }
 }
 

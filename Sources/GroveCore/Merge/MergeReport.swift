@@ -7,14 +7,14 @@ public struct TaskMergeOutcome: Sendable, Equatable, Codable {
     public var branch: String
     public var result: MergeResult
     /// The commit the task landed as (base's new tip then); nil unless landed.
-    public var commit: String?
+    @Nullable public var commit: String?
     /// Task commits it added to base.
-    public var commits: Int?
+    @Nullable public var commits: Int?
     /// For `conflict`: the paths that did not apply.
     public var conflicts: [String]
     /// Why it did not land and what to do; or a note on a landed task.
-    public var reason: String?
-    public var checkLog: String?
+    @Nullable public var reason: String?
+    @Nullable public var checkLog: String?
     /// The check's verdict came from an earlier check of the same tree.
     public var checkCached: Bool
     /// Landed by an earlier `grove merge`, not this one.
@@ -43,22 +43,6 @@ public struct TaskMergeOutcome: Sendable, Equatable, Codable {
         case checkLog = "check_log"
         case checkCached = "check_cached"
     }
-
-    /// Encodes `nil` as `null`, so the key set never varies.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(task, forKey: .task)
-        try container.encode(base, forKey: .base)
-        try container.encode(branch, forKey: .branch)
-        try container.encode(result, forKey: .result)
-        try container.encode(commit, forKey: .commit)
-        try container.encode(commits, forKey: .commits)
-        try container.encode(conflicts, forKey: .conflicts)
-        try container.encode(reason, forKey: .reason)
-        try container.encode(checkLog, forKey: .checkLog)
-        try container.encode(checkCached, forKey: .checkCached)
-        try container.encode(earlier, forKey: .earlier)
-    }
 }
 
 /// What happened to one push of a base.
@@ -76,7 +60,7 @@ public struct RepositoryMergeReport: Sendable, Equatable, Codable {
     /// In the order the queue took them.
     public var tasks: [TaskMergeOutcome]
     /// Why the queue stopped early, with what to do; nil when it went through.
-    public var stopped: String?
+    @Nullable public var stopped: String?
     public var pushes: [BasePush]
 
     public init(repo: String, tasks: [TaskMergeOutcome] = [], stopped: String? = nil, pushes: [BasePush] = []) {
@@ -84,15 +68,6 @@ public struct RepositoryMergeReport: Sendable, Equatable, Codable {
         self.tasks = tasks
         self.stopped = stopped
         self.pushes = pushes
-    }
-
-    /// Encodes `nil` as `null`, so the key set never varies.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(repo, forKey: .repo)
-        try container.encode(tasks, forKey: .tasks)
-        try container.encode(stopped, forKey: .stopped)
-        try container.encode(pushes, forKey: .pushes)
     }
 }
 

@@ -20,7 +20,7 @@ public struct RunReport: Codable, Sendable, Equatable {
     public struct FileChange: Codable, Sendable, Equatable {
         public var path: String
         /// Where a renamed or copied file came from.
-        public var oldPath: String?
+        @Nullable public var oldPath: String?
         public var insertions: Int
         public var deletions: Int
         /// Binary files have no line counts (0 and 0 here, `-` in git's numstat).
@@ -38,16 +38,6 @@ public struct RunReport: Codable, Sendable, Equatable {
             case path, insertions, deletions, binary
             case oldPath = "old_path"
         }
-
-        /// Encodes `nil` as `null`, so the key set never varies.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(path, forKey: .path)
-            try container.encode(oldPath, forKey: .oldPath)
-            try container.encode(insertions, forKey: .insertions)
-            try container.encode(deletions, forKey: .deletions)
-            try container.encode(binary, forKey: .binary)
-        }
     }
 
     /// One task: its status fields, what it changed, and how it ended.
@@ -58,22 +48,22 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var branch: String
         public var worktree: String
         public var state: TaskState
-        public var exitCode: Int32?
-        public var signal: Int32?
+        @Nullable public var exitCode: Int32?
+        @Nullable public var signal: Int32?
         /// Why it failed or was cancelled, when the exit code does not say it.
-        public var reason: String?
-        public var seconds: Double?
-        public var commits: Int?
+        @Nullable public var reason: String?
+        @Nullable public var seconds: Double?
+        @Nullable public var commits: Int?
         public var changedFiles: [String]
         public var log: String
-        public var baseCommit: String?
-        public var headCommit: String?
+        @Nullable public var baseCommit: String?
+        @Nullable public var headCommit: String?
         /// Empty, with `note` saying why, when it cannot be computed.
         public var diffstat: [FileChange]
         public var insertions: Int
         public var deletions: Int
         /// Why `diffstat` is empty when that is not because nothing changed; nil otherwise.
-        public var note: String?
+        @Nullable public var note: String?
         /// The last lines of the log (empty when there is no log yet).
         public var logTail: [String]
 
@@ -85,31 +75,6 @@ public struct RunReport: Codable, Sendable, Equatable {
             case baseCommit = "base_commit"
             case headCommit = "head_commit"
             case logTail = "log_tail"
-        }
-
-        /// Encodes `nil` as `null`, so the key set never varies.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(name, forKey: .name)
-            try container.encode(repo, forKey: .repo)
-            try container.encode(base, forKey: .base)
-            try container.encode(branch, forKey: .branch)
-            try container.encode(worktree, forKey: .worktree)
-            try container.encode(state, forKey: .state)
-            try container.encode(exitCode, forKey: .exitCode)
-            try container.encode(signal, forKey: .signal)
-            try container.encode(reason, forKey: .reason)
-            try container.encode(seconds, forKey: .seconds)
-            try container.encode(commits, forKey: .commits)
-            try container.encode(changedFiles, forKey: .changedFiles)
-            try container.encode(log, forKey: .log)
-            try container.encode(baseCommit, forKey: .baseCommit)
-            try container.encode(headCommit, forKey: .headCommit)
-            try container.encode(diffstat, forKey: .diffstat)
-            try container.encode(insertions, forKey: .insertions)
-            try container.encode(deletions, forKey: .deletions)
-            try container.encode(note, forKey: .note)
-            try container.encode(logTail, forKey: .logTail)
         }
     }
 

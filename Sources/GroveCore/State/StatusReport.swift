@@ -21,48 +21,31 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var branch: String
         public var worktree: String
         public var state: TaskState
-        public var exitCode: Int32?
-        public var seconds: Double?
-        public var commits: Int?
+        @Nullable public var exitCode: Int32?
+        @Nullable public var seconds: Double?
+        @Nullable public var commits: Int?
         public var changedFiles: [String]
         public var log: String
         /// What `grove merge` made of the task; nil until a merge queue took it.
-        public var merge: MergeEntry?
+        @Nullable public var merge: MergeEntry?
 
         enum CodingKeys: String, CodingKey {
             case name, repo, base, branch, worktree, state, seconds, commits, log, merge
             case exitCode = "exit_code"
             case changedFiles = "changed_files"
         }
-
-        /// Encodes `nil` as `null` instead of leaving the key out, so the key set never varies.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(name, forKey: .name)
-            try container.encode(repo, forKey: .repo)
-            try container.encode(base, forKey: .base)
-            try container.encode(branch, forKey: .branch)
-            try container.encode(worktree, forKey: .worktree)
-            try container.encode(state, forKey: .state)
-            try container.encode(exitCode, forKey: .exitCode)
-            try container.encode(seconds, forKey: .seconds)
-            try container.encode(commits, forKey: .commits)
-            try container.encode(changedFiles, forKey: .changedFiles)
-            try container.encode(log, forKey: .log)
-            try container.encode(merge, forKey: .merge)
-        }
     }
 
     /// A task's merge queue state: its result, or while a merge is landing it, the step it is at.
     public struct MergeEntry: Codable, Sendable, Equatable {
         /// `landed`, `conflict`, `check_failed`, `nothing_to_land`, `error`; nil while in flight.
-        public var result: MergeResult?
+        @Nullable public var result: MergeResult?
         /// The journal's last step (`prepared` … `cleaned`, or `parked`).
         public var step: MergeStep
         /// The commit it landed as; while a merge is landing it, the candidate (the rebased tip).
-        public var commit: String?
+        @Nullable public var commit: String?
         public var conflicts: [String]
-        public var reason: String?
+        @Nullable public var reason: String?
 
         init(_ record: MergeRecord) {
             result = record.result
@@ -70,16 +53,6 @@ public struct StatusReport: Codable, Sendable, Equatable {
             commit = record.result == .landed || record.step.isInFlight ? record.candidate : nil
             conflicts = record.conflicts
             reason = record.reason
-        }
-
-        /// Encodes `nil` as `null`, so the key set never varies.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(result, forKey: .result)
-            try container.encode(step, forKey: .step)
-            try container.encode(commit, forKey: .commit)
-            try container.encode(conflicts, forKey: .conflicts)
-            try container.encode(reason, forKey: .reason)
         }
 
         enum CodingKeys: String, CodingKey {
