@@ -14,26 +14,31 @@ struct Merge: AsyncParsableCommand {
                               [--push [REMOTE]] [--keep] [--json]
             """,
         discussion: """
-            Per repository, in run order: each task's commits are rebased in memory onto the current tip
-            of its base (authors and messages kept), base moves to the result by compare-and-swap (a
-            checkout of base is updated like `git merge --ff-only`), then the task's worktree and branch
-            are removed. A task whose commits do not apply is parked as `conflict`, its branch untouched.
-            With --check, the task's worktree is first brought to the rebased commit and CMD runs there
-            (under /bin/sh -c, with the run's timeout, output in logs/<run>/<task>.check.log); a failure
-            parks the task as `check_failed` and puts its branch back. A tree that was checked with the
-            same command before is not checked again.
+            Per repository, in run order: each task's commits are rebased in memory onto
+            the current tip of its base (authors and messages kept), base moves to the
+            result by compare-and-swap (a checkout of base is updated like `git merge
+            --ff-only`), then the task's worktree and branch are removed. A task whose
+            commits do not apply is parked as `conflict`, its branch untouched. With
+            --check, the task's worktree is first brought to the rebased commit and CMD
+            runs there (under /bin/sh -c, with the run's timeout, output in
+            logs/<run>/<task>.check.log); a failure parks the task as `check_failed` and
+            puts its branch back. A tree that was checked with the same command before is
+            not checked again.
 
-            --plan changes nothing: it prints per repository the order, and for each queued task the
-            paths it shares with other tasks, whether it merges cleanly with base and with each other
-            task, and what the queue will meet (the queue's own rebases, run in memory).
-            --order planned lands first the tasks that conflict with nobody.
+            --plan changes nothing: it prints per repository the order, and for each
+            queued task the paths it shares with other tasks, whether it merges cleanly
+            with base and with each other task, and what the queue will meet (the queue's
+            own rebases, run in memory). --order planned lands first the tasks that
+            conflict with nobody.
 
-            --push sends each base to REMOTE once its queue is done (default: the remote of the base's
-            upstream, else origin), never forced: a remote that moved on is refused and reported.
-            Every step is journaled first: a merge that was killed is finished by the next one.
+            --push sends each base to REMOTE once its queue is done (default: the remote
+            of the base's upstream, else origin), never forced: a remote that moved on is
+            refused and reported. Every step is journaled first: a merge that was killed
+            is finished by the next one.
 
-            Exit status: 0 every queued task landed (or had nothing to land); 1 some did not; 2 bad input
-            (nothing changed); 3 another grove is merging into one of the repositories; 130 interrupted.
+            Exit status: 0 every queued task landed (or had nothing to land); 1 some did
+            not; 2 bad input (nothing changed); 3 another grove is merging into one of the
+            repositories; 130 interrupted.
             """
     )
 
