@@ -56,16 +56,8 @@ public struct MergeEvent: Sendable, Equatable, Encodable {
         case counts
     }
 
-    /// The event as one line of JSON (no newline), `time` in seconds since 1970 to the millisecond.
-    public func jsonLine() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode((date.timeIntervalSince1970 * 1000).rounded() / 1000)
-        }
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
-    }
+    /// The event as one line of JSON (no newline), written like `grove run --json`'s events.
+    public func jsonLine() -> String { EventJSON.line(self) }
 }
 
 /// Receives merge events from any thread (queues of different repositories run at once):

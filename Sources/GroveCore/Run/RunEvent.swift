@@ -58,17 +58,22 @@ public struct RunEvent: Sendable, Equatable, Encodable {
         case taskSeconds = "task_seconds"
     }
 
-    /// The event as one line of JSON (no newline): `{"event":"task_started","run":1,"task":"a","time":…}`,
-    /// `time` in seconds since 1970 (UTC), to the millisecond.
-    public func jsonLine() -> String {
+    /// The event as one line of JSON (no newline): `{"event":"task_started","run":1,"task":"a","time":…}`.
+    public func jsonLine() -> String { EventJSON.line(self) }
+}
+
+/// How grove's NDJSON events (`grove run --json`, `grove merge --json`) are written: one line,
+/// keys sorted, `time` in seconds since 1970 (UTC) to the millisecond.
+enum EventJSON {
+    static func line(_ event: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode((date.timeIntervalSince1970 * 1000).rounded() / 1000)
         }
-        // Every field is a plain value: encoding cannot fail.
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+        // Events hold plain values only: encoding cannot fail.
+        return (try? String(decoding: encoder.encode(event), as: UTF8.self)) ?? "{}"
     }
 }
 
