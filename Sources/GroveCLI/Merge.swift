@@ -135,7 +135,15 @@ struct Merge: AsyncParsableCommand {
             return
         }
 
-        let observer: any MergeObserver = json ? MergeJSONEvents() : MergeLineProgress()
+        let terminal = Terminal.standardError()
+        let observer: any MergeObserver =
+            if json {
+                MergeJSONEvents()
+            } else if terminal.allowsCursorMovement {
+                MergeLiveProgress(colour: terminal.allowsColour)
+            } else {
+                MergeLineProgress()
+            }
         let report: MergeReport
         do {
             report = try await queue.execute(observer: observer, control: control)

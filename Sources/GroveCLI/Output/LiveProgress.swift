@@ -15,22 +15,11 @@ import Synchronization
 /// All drawing happens on a timer thread, at most `refresh` apart (10 times a second by default), so
 /// a burst of events costs one redraw; only `run_finished` draws at once, to leave a clean screen.
 final class LiveProgress: RunObserver {
-    private struct Shared {
-        var progress = LiveProgressState()
-        /// Lines to print above the block at the next draw.
-        var pending: [String] = []
-        /// How many lines of block are on screen, to move the cursor back up over them.
-        var drawnLines = 0
-        var lastFrame: [String] = []
-        var tickerStarted = false
-        var finished = false
-    }
-
-    private let sink: OutputSink
+    private let block: LiveBlock
     private let colour: Bool
     private let size: @Sendable () -> (columns: Int, rows: Int)
     private let refresh: Duration?
-    private let shared = Mutex(Shared())
+    private let progress = Mutex(LiveProgressState())
 
     /// `refresh` nil starts no timer: the caller draws with `draw(now:)` (tests).
     init(
@@ -38,54 +27,41 @@ final class LiveProgress: RunObserver {
         size: @escaping @Sendable () -> (columns: Int, rows: Int) = { Terminal.size(of: STDERR_FILENO) },
         refresh: Duration? = .milliseconds(100)
     ) {
-        self.sink = sink
+        block = LiveBlock(sink: sink)
         self.colour = colour
         self.size = size
         self.refresh = refresh
     }
 
     func handle(_ event: RunEvent) {
-        shared.withLock { shared in
-            guard !shared.finished else { return }
-            shared.progress.apply(event)
-            switch event.kind {
-            case .runStarted:
-                shared.pending.append(ProgressText.runStarted(event))
-            case .taskFinished:
-                shared.pending.append(ProgressText.taskFinished(event, colour: colour))
-            case .runStopping:
-                if let line = ProgressText.line(for: event, counts: shared.progress.counts) {
-                    shared.pending.append(line)
-                }
-            case .runFinished:
-                // Erase the block and leave only permanent lines: the summary follows on stdout.
-                shared.pending.append(
-                    ProgressText.runFinished(event, counts: shared.progress.counts, colour: colour))
-                sink(Self.erase(shared.drawnLines) + shared.pending.map { $0 + "\n" }.joined())
-                shared.pending = []
-                shared.drawnLines = 0
-                shared.finished = true
-                return
-            case .taskPreparing, .taskStarted:
-                break
-            }
-            if !shared.tickerStarted, let refresh {
-                shared.tickerStarted = true
-                startTicker(every: refresh)
-            }
+        guard !block.isFinished else { return }
+        let counts = progress.withLock { progress in
+            progress.apply(event)
+            return progress.counts
+        }
+        switch event.kind {
+        case .runStarted:
+            block.add(ProgressText.runStarted(event))
+        case .taskFinished:
+            block.add(ProgressText.taskFinished(event, colour: colour))
+        case .runStopping:
+            if let line = ProgressText.line(for: event, counts: counts) { block.add(line) }
+        case .runFinished:
+            // Erase the block and leave only permanent lines: the summary follows on stdout.
+            block.finish(with: [ProgressText.runFinished(event, counts: counts, colour: colour)])
+            return
+        case .taskPreparing, .taskStarted:
+            break
+        }
+        if let refresh {
+            block.startTicker(every: refresh) { [weak self] in self?.draw() ?? false }
         }
     }
 
     /// Stops the display without a `run_finished` (a run that failed before it could end): erases
     /// the block and prints what was pending, so the terminal is left clean.
     func close() {
-        shared.withLock { shared in
-            guard !shared.finished else { return }
-            sink(Self.erase(shared.drawnLines) + shared.pending.map { $0 + "\n" }.joined())
-            shared.pending = []
-            shared.drawnLines = 0
-            shared.finished = true
-        }
+        block.finish()
     }
 
     /// Redraws the block: reads the running tasks' last output lines, then replaces what was
@@ -93,50 +69,23 @@ final class LiveProgress: RunObserver {
     /// once the display has finished, which stops the timer.
     @discardableResult
     func draw(now: Date = Date()) -> Bool {
-        let logs = shared.withLock { shared in
-            shared.progress.active.compactMap { task in
+        let logs = progress.withLock { progress in
+            progress.active.compactMap { task in
                 task.phase == .running ? task.log.map { (task.name, $0) } : nil
             }
         }
         // File reads happen outside the lock, so task threads reporting events never wait on disk.
         let lines = logs.map { ($0.0, LogTail.lastLine(ofFileAt: $0.1)) }
         let (columns, rows) = size()
-        return shared.withLock { shared in
-            guard !shared.finished else { return false }
+        let frame = progress.withLock { progress in
             for (name, line) in lines {
-                if let index = shared.progress.active.firstIndex(where: { $0.name == name }) {
-                    shared.progress.active[index].lastLine = line
+                if let index = progress.active.firstIndex(where: { $0.name == name }) {
+                    progress.active[index].lastLine = line
                 }
             }
-            let frame = Self.frame(shared.progress, now: now, width: columns, height: rows)
-            guard frame != shared.lastFrame || !shared.pending.isEmpty else { return true }
-            let permanent = shared.pending.map { $0 + "\n" }.joined()
-            sink(Self.erase(shared.drawnLines) + permanent + frame.map { $0 + "\n" }.joined())
-            shared.pending = []
-            shared.drawnLines = frame.count
-            shared.lastFrame = frame
-            return true
+            return Self.frame(progress, now: now, width: columns, height: rows)
         }
-    }
-
-    /// A thread of its own, not a task: the cooperative pool may be busy with a run's blocking
-    /// work, and the display must keep moving then above all. It ends at the first tick after
-    /// the display finished (or was released).
-    private func startTicker(every interval: Duration) {
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-        let thread = Thread { [weak self] in
-            while true {
-                Thread.sleep(forTimeInterval: seconds)
-                guard let self, self.draw() else { return }
-            }
-        }
-        thread.name = "grove progress"
-        thread.start()
-    }
-
-    /// Moves the cursor up over `lines` lines of block and clears from there to the end of the screen.
-    static func erase(_ lines: Int) -> String {
-        lines > 0 ? "\r\u{1B}[\(lines)A\u{1B}[J" : ""
+        return block.show(frame)
     }
 
     /// The block for `state` at `now`: one line per active task, then the total line, each at most
