@@ -138,7 +138,7 @@ struct Merge: AsyncParsableCommand {
         let terminal = Terminal.standardError()
         let observer: any MergeObserver =
             if json {
-                MergeJSONEvents()
+                JSONEventStream()
             } else if terminal.allowsCursorMovement {
                 MergeLiveProgress(colour: terminal.allowsColour)
             } else {

@@ -117,21 +117,6 @@ final class MergeLineProgress: MergeObserver {
     }
 }
 
-/// `grove merge --json`: every event as one line of JSON on stdout.
-final class MergeJSONEvents: MergeObserver {
-    private let sink: OutputSink
-    private let writing = Mutex(())
-
-    init(sink: @escaping OutputSink = StandardStreams.output) {
-        self.sink = sink
-    }
-
-    func handle(_ event: MergeEvent) {
-        let line = event.jsonLine() + "\n"
-        writing.withLock { _ in sink(line) }
-    }
-}
-
 /// `grove merge --plan`: per repository, the order and what each task is predicted to meet.
 enum MergePlanTable {
     static func render(_ plan: MergePlan) -> String {

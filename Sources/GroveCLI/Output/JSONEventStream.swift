@@ -2,9 +2,10 @@ import Foundation
 import GroveCore
 import Synchronization
 
-/// `grove run --json`: every event as one line of JSON on stdout (NDJSON), for scripts. Writes
-/// are serialized and each line goes out in one write, so concurrent tasks never mix two lines.
-final class JSONEventStream: RunObserver {
+/// `grove run --json` and `grove merge --json`: every event as one line of JSON on stdout
+/// (NDJSON), for scripts. Writes are serialized and each line goes out in one write, so
+/// concurrent tasks (or queues) never mix two lines.
+final class JSONEventStream: RunObserver, MergeObserver {
     private let sink: OutputSink
     private let writing = Mutex(())
 
@@ -13,8 +14,15 @@ final class JSONEventStream: RunObserver {
     }
 
     func handle(_ event: RunEvent) {
-        let line = event.jsonLine() + "\n"
-        writing.withLock { _ in sink(line) }
+        write(event.jsonLine())
+    }
+
+    func handle(_ event: MergeEvent) {
+        write(event.jsonLine())
+    }
+
+    private func write(_ line: String) {
+        writing.withLock { _ in sink(line + "\n") }
     }
 }
 
