@@ -15,8 +15,6 @@ import Synchronization
 final class MergeLiveProgress: MergeObserver {
     private let block: LiveBlock
     private let colour: Bool
-    private let size: @Sendable () -> (columns: Int, rows: Int)
-    private let refresh: Duration?
     private let progress = Mutex(MergeLiveState())
 
     /// `refresh` nil starts no timer: the caller draws with `draw(now:)` (tests).
@@ -25,10 +23,8 @@ final class MergeLiveProgress: MergeObserver {
         size: @escaping @Sendable () -> (columns: Int, rows: Int) = { Terminal.size(of: STDERR_FILENO) },
         refresh: Duration? = .milliseconds(100)
     ) {
-        block = LiveBlock(sink: sink)
+        block = LiveBlock(sink: sink, size: size, refresh: refresh)
         self.colour = colour
-        self.size = size
-        self.refresh = refresh
     }
 
     func handle(_ event: MergeEvent) {
@@ -50,9 +46,7 @@ final class MergeLiveProgress: MergeObserver {
             }
             block.add(line)
         }
-        if let refresh {
-            block.startTicker(every: refresh) { [weak self] in self?.draw() ?? false }
-        }
+        block.keepDrawing { [weak self] in self?.draw() ?? false }
     }
 
     /// Redraws the block, reading the last output line of each running check outside the lock.
@@ -60,7 +54,7 @@ final class MergeLiveProgress: MergeObserver {
     func draw(now: Date = Date()) -> Bool {
         let logs = progress.withLock { $0.active.compactMap { step in step.log.map { (step.key, $0) } } }
         let lines = logs.map { ($0.0, LogTail.lastLine(ofFileAt: $0.1)) }
-        let (columns, rows) = size()
+        let (columns, rows) = block.size()
         let frame = progress.withLock { progress in
             for (key, line) in lines {
                 if let index = progress.active.firstIndex(where: { $0.key == key }) {

@@ -17,10 +17,19 @@ final class LiveBlock: Sendable {
     }
 
     private let sink: OutputSink
+    /// The terminal's size, read at each redraw (the window may change).
+    let size: @Sendable () -> (columns: Int, rows: Int)
+    /// Time between redraws; nil starts no timer: the owner draws by hand (tests).
+    private let refresh: Duration?
     private let state = Mutex(State())
 
-    init(sink: @escaping OutputSink) {
+    init(
+        sink: @escaping OutputSink, size: @escaping @Sendable () -> (columns: Int, rows: Int),
+        refresh: Duration?
+    ) {
         self.sink = sink
+        self.size = size
+        self.refresh = refresh
     }
 
     var isFinished: Bool { state.withLock { $0.finished } }
@@ -59,16 +68,17 @@ final class LiveBlock: Sendable {
         }
     }
 
-    /// Calls `tick` every `interval` on a thread of its own until it returns false; started once.
-    /// A thread, not a task: the cooperative pool may be busy with blocking work, and the display
-    /// must keep moving then above all.
-    func startTicker(every interval: Duration, _ tick: @escaping @Sendable () -> Bool) {
+    /// Calls `tick` every `refresh` on a thread of its own until it returns false; started once,
+    /// and not at all without `refresh`. A thread, not a task: the cooperative pool may be busy
+    /// with blocking work, and the display must keep moving then above all.
+    func keepDrawing(_ tick: @escaping @Sendable () -> Bool) {
+        guard let refresh else { return }
         let start = state.withLock { state in
             defer { state.tickerStarted = true }
             return !state.tickerStarted
         }
         guard start else { return }
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let seconds = Double(refresh.components.seconds) + Double(refresh.components.attoseconds) / 1e18
         let thread = Thread {
             while true {
                 Thread.sleep(forTimeInterval: seconds)

@@ -17,8 +17,6 @@ import Synchronization
 final class LiveProgress: RunObserver {
     private let block: LiveBlock
     private let colour: Bool
-    private let size: @Sendable () -> (columns: Int, rows: Int)
-    private let refresh: Duration?
     private let progress = Mutex(LiveProgressState())
 
     /// `refresh` nil starts no timer: the caller draws with `draw(now:)` (tests).
@@ -27,10 +25,8 @@ final class LiveProgress: RunObserver {
         size: @escaping @Sendable () -> (columns: Int, rows: Int) = { Terminal.size(of: STDERR_FILENO) },
         refresh: Duration? = .milliseconds(100)
     ) {
-        block = LiveBlock(sink: sink)
+        block = LiveBlock(sink: sink, size: size, refresh: refresh)
         self.colour = colour
-        self.size = size
-        self.refresh = refresh
     }
 
     func handle(_ event: RunEvent) {
@@ -53,9 +49,7 @@ final class LiveProgress: RunObserver {
         case .taskPreparing, .taskStarted:
             break
         }
-        if let refresh {
-            block.startTicker(every: refresh) { [weak self] in self?.draw() ?? false }
-        }
+        block.keepDrawing { [weak self] in self?.draw() ?? false }
     }
 
     /// Stops the display without a `run_finished` (a run that failed before it could end): erases
@@ -76,7 +70,7 @@ final class LiveProgress: RunObserver {
         }
         // File reads happen outside the lock, so task threads reporting events never wait on disk.
         let lines = logs.map { ($0.0, LogTail.lastLine(ofFileAt: $0.1)) }
-        let (columns, rows) = size()
+        let (columns, rows) = block.size()
         let frame = progress.withLock { progress in
             for (name, line) in lines {
                 if let index = progress.active.firstIndex(where: { $0.name == name }) {
