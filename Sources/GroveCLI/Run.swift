@@ -8,11 +8,17 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Create a worktree + branch per task, run the commands concurrently, commit what each leaves behind.",
-        usage: "grove run [FILE] [--repo R]... [--count N] [-j N] [--timeout D] [--fail-fast] [--json] [-- CMD...]",
+        usage:
+            "grove run [FILE] [--repo R]... [--repos-file F] [--count N] [-j N] [--clone-jobs N] [--timeout D] [--fail-fast] [--json] [-- CMD...]",
         discussion: """
             Tasks come from FILE (grove.yaml; JSON too) or from the flags: one task per --repo, or
             --count variants of one task. Each task gets the branch grove/<run>/<task> from its base and a
             worktree under $GROVE_HOME/worktrees/<run>/<task>; its output goes to $GROVE_HOME/logs/<run>/<task>.log.
+
+            A repository may be a URL (https, ssh, git, file://): it is cloned once, bare, into
+            $GROVE_HOME/repos/<host>/<path>.git, and fetched by later runs; tasks start from the remote's
+            default branch (or base:) as fetched now. Credentials: the URL's user:token, else GROVE_TOKEN,
+            else git's credential helpers; ssh uses the ssh agent. Secrets are never stored or shown.
 
             Exit status: 0 all tasks succeeded; 1 some task failed, timed out or was cancelled;
             2 bad input (nothing was created); 130 interrupted (Ctrl-C or SIGTERM).
@@ -25,6 +31,12 @@ struct Run: AsyncParsableCommand {
     @Option(
         name: .customLong("repo"), help: "A repository to run the command in (repeatable); default: the current one.")
     var repos: [String] = []
+
+    @Option(help: "A file listing repositories (URLs or paths), one per line, like --repo each.")
+    var reposFile: String?
+
+    @Option(help: "URL repositories cloned or fetched at once (default 4).")
+    var cloneJobs: Int?
 
     @Option(help: "Run N variants of one task in one repository (named <name>-1 … <name>-N).")
     var count: Int?
@@ -57,7 +69,7 @@ struct Run: AsyncParsableCommand {
         do { home = try GroveHome.resolve() } catch { throw CommandFailure.badInput(error.localizedDescription) }
         let flags = RunFlags(
             file: file, repos: repos, count: count, name: name, jobs: jobs, timeout: timeout, failFast: failFast,
-            command: command)
+            command: command, reposFile: reposFile, cloneJobs: cloneJobs)
         let runner: Runner
         do {
             runner = try Runner.start(

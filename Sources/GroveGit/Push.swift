@@ -20,18 +20,25 @@ extension Repository {
     /// Pushes `refspecs` (`src:dst` with full ref names, `+` to force, `:dst` to delete) to a
     /// configured remote or a URL/path, and reports each ref. Like `git push`, a ref that would
     /// not fast-forward is rejected on its own while the others go through; rejections by the
-    /// remote (hooks, races) are reported per ref too. Throws only when the push as a whole fails.
-    public func push(to remoteOrURL: String, refspecs: [String]) throws -> [PushResult] {
-        let remote = try openRemote(remoteOrURL)
+    /// remote (hooks, races) are reported per ref too. Throws only when the push as a whole
+    /// fails: `RemoteError` when the remote cannot be found, reached or authenticated against.
+    /// Credentials in the URL, and `credentials`, go through the callback as for a clone.
+    public func push(to remoteOrURL: String, refspecs: [String], credentials: Credentials = .none) throws
+        -> [PushResult]
+    {
+        let (remote, remoteURL) = try openRemote(remoteOrURL, forPush: true)
         defer { git_remote_free(remote) }
-        let context = RemoteCallbackContext(progress: nil)
+        let session = remoteURL.isLocal ? nil : CredentialSession(credentials.filling(from: remoteURL))
+        let context = RemoteCallbackContext(progress: nil, credentials: session)
         var callbacks = git_remote_callbacks()
         try GitError.check(
             git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION)), "git_remote_init_callbacks")
         context.install(into: &callbacks)
 
         return try withExtendedLifetime(context) {
-            let remoteHeads = try listRemoteHeads(remote, callbacks: &callbacks)
+            let remoteHeads = try context.transport(remoteURL) { try listRemoteHeads(remote, callbacks: &callbacks) }
+            // The push connects again: offer first what got this connection through.
+            session?.accept()
             var results: [String: PushResult] = [:]
             var toPush: [(spec: String, destination: String)] = []
             for spec in refspecs {
@@ -47,8 +54,10 @@ extension Repository {
                 try GitError.check(
                     git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
                 options.callbacks = callbacks
-                try withStrArray(toPush.map(\.spec)) { specs in
-                    try GitError.check(git_remote_push(remote, specs, &options), "git_remote_push")
+                try context.transport(remoteURL) {
+                    try withStrArray(toPush.map(\.spec)) { specs in
+                        try GitError.check(git_remote_push(remote, specs, &options), "git_remote_push")
+                    }
                 }
                 for (spec, destination) in toPush {
                     let outcome: PushResult.Outcome

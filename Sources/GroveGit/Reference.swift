@@ -118,6 +118,23 @@ extension Repository {
         return branches.sorted { $0.name < $1.name }
     }
 
+    /// The full names of the refs under `prefix` (e.g. `refs/remotes/origin/`), sorted.
+    public func referenceNames(withPrefix prefix: String) throws -> [String] {
+        let iterator = try make("git_reference_iterator_glob_new") {
+            git_reference_iterator_glob_new(&$0, pointer, prefix + "*")
+        }
+        defer { git_reference_iterator_free(iterator) }
+        var names: [String] = []
+        while true {
+            var name: UnsafePointer<CChar>?
+            let result = git_reference_next_name(&name, iterator)
+            if result == GIT_ITEROVER.rawValue { break }
+            try GitError.check(result, "git_reference_next_name")
+            if let name { names.append(String(cString: name)) }
+        }
+        return names.sorted()
+    }
+
     /// Resolves a revision (`main`, `HEAD~2`, a hex id, a tag) to the commit it names.
     public func resolveCommit(_ revision: String) throws -> ObjectID {
         let object = try make("git_revparse_single") { git_revparse_single(&$0, pointer, revision) }

@@ -58,7 +58,7 @@ struct PlanTests {
         let first = plan.tasks[0]
         #expect(first.repository == a.path)
         #expect(first.base == "main")
-        #expect(first.baseCommit.hex == (try a.revParse("main")))
+        #expect(first.baseCommit?.hex == (try a.revParse("main")))
         #expect(first.branch == "grove/7/svc-a")
         #expect(first.worktree == home.path + "/worktrees/7/svc-a")
         #expect(first.timeout == .seconds(1200))
@@ -114,11 +114,27 @@ struct PlanTests {
         expectError(at: "--repo", "cannot be combined", flags: RunFlags(file: "grove.yaml", repos: ["a"]))
         expectError(at: "nope.yaml", "task file not found", flags: RunFlags(file: "nope.yaml"))
         expectError(
-            at: "--repo", "are not supported yet", flags: RunFlags(repos: ["https://u:pw@h/x.git"], command: ["x"]))
-        let error = #expect(throws: PlanError.self) {
-            try builder().build(RunFlags(repos: ["https://u:pw@h/x.git"], command: ["x"]))
-        }
-        #expect(error?.message.contains("pw") == false)
+            at: "--clone-jobs", "--clone-jobs is 0",
+            flags: RunFlags(repos: ["https://h/x.git"], command: ["x"], cloneJobs: 0))
+        expectError(
+            at: "--repos-file", "cannot be combined", flags: RunFlags(file: "grove.yaml", reposFile: "repos.txt"))
+    }
+
+    /// A URL repository is planned without the network: its clone's place in the cache, no base
+    /// commit yet, and the credentials kept in memory only (never in what is shown).
+    @Test func aURLRepositoryIsPlannedIntoTheCache() throws {
+        let plan = try builder().build(
+            RunFlags(repos: ["https://u:pw@example.com/org/x.git", "git@example.com:org/y"], command: ["x"]))
+        #expect(plan.tasks.map(\.name) == ["x", "y"])
+        #expect(plan.cloneJobs == 4)
+        let first = plan.tasks[0]
+        #expect(first.repository == home.path + "/repos/example.com/org/x.git")
+        #expect(first.source?.url == "https://u:pw@example.com/org/x.git")
+        #expect(first.source?.display == "https://example.com/org/x.git")
+        #expect(first.base == "" && first.baseCommit == nil)
+        #expect(first.commandValues.repo == "https://example.com/org/x.git")
+        #expect(plan.tasks[1].repository == home.path + "/repos/example.com/org/y.git")
+        #expect(!FileManager.default.fileExists(atPath: home.repositories))
     }
 
     @Test func repositoryErrors() throws {
@@ -136,7 +152,6 @@ struct PlanTests {
         expectError(at: "grove.yaml:4:11", "is not inside a git repository", flags: file("plain"))
         expectError(at: "grove.yaml:4:11", "has no commits yet", flags: file("bare.git"))
         expectError(at: "grove.yaml:4:11", "has no commits yet", flags: file("empty"))
-        expectError(at: "grove.yaml:4:11", "not supported yet", flags: file("git@github.com:o/r.git"))
     }
 
     @Test func branchErrors() throws {

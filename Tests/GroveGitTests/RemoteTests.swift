@@ -69,6 +69,32 @@ import Testing
             try Shell.git("config", "remote.origin.fetch", in: path).output == "+refs/heads/*:refs/remotes/origin/*")
     }
 
+    /// libgit2's clone writes `refs/remotes/origin/HEAD`, bare or not (`git clone --bare`
+    /// writes no remote-tracking refs at all: then a bare repository's HEAD says it).
+    @Test func theDefaultBranchRightAfterAClone() throws {
+        let sandbox = try Sandbox()
+        let source = try Self.source(sandbox)
+        try source.git("symbolic-ref", "HEAD", "refs/heads/feature")
+        for bare in [false, true] {
+            for local in [true, false] {
+                let path = sandbox.child("clone-\(bare)-\(local)")
+                let clone = try Repository.clone(from: source.path, to: path, bare: bare, local: local)
+                #expect(
+                    try Shell.git("symbolic-ref", "refs/remotes/origin/HEAD", in: path).output
+                        == "refs/remotes/origin/feature")
+                #expect(try clone.remoteDefaultBranch() == "feature")
+                #expect(try clone.fetch().defaultBranch == "feature")
+            }
+        }
+        let gitBare = sandbox.child("git-bare.git")
+        try Shell.run(["git", "clone", "-q", "--bare", source.path, gitBare])
+        #expect(try Repository.open(at: gitBare).remoteDefaultBranch() == "feature")
+        let gitClone = sandbox.child("git-clone")
+        try Shell.run(["git", "clone", "-q", source.path, gitClone])
+        try Shell.git("remote", "set-head", "origin", "--delete", in: gitClone)
+        #expect(try Repository.open(at: gitClone).remoteDefaultBranch() == nil)
+    }
+
     @Test func cloneFromAFileURL() throws {
         let sandbox = try Sandbox()
         let source = try Self.source(sandbox)
@@ -91,7 +117,10 @@ import Testing
     @Test func cloneOfAMissingSourceThrowsAndLeavesNothing() throws {
         let sandbox = try Sandbox()
         let path = sandbox.child("clone")
-        #expect(throws: GitError.self) { try Repository.clone(from: sandbox.child("nope"), to: path) }
+        let error = try #require(throws: RemoteError.self) {
+            try Repository.clone(from: sandbox.child("nope"), to: path)
+        }
+        #expect(error.kind == .notFound)
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
@@ -175,6 +204,15 @@ import Testing
         #expect(try Self.fsckIsClean(path))
         // The new commit and its objects came over the local transport, with progress.
         #expect((reports.last?.receivedObjects ?? 0) >= 3)
+    }
+
+    @Test func fetchFromAnEmptyRemoteHasNoDefaultBranch() throws {
+        let sandbox = try Sandbox()
+        let repo = try sandbox.repository()
+        let empty = sandbox.child("empty.git")
+        try Shell.run(["git", "init", "-q", "--bare", "-b", "main", empty])
+        try repo.git("remote", "add", "origin", empty)
+        #expect(try repo.open().fetch() == FetchResult(defaultBranch: nil))
     }
 
     @Test func fetchFromAnUnknownRemoteThrows() throws {
@@ -412,6 +450,19 @@ import Testing
         #expect(refs == (try Self.lsRemote(served + "/git.git")))
     }
 
+    @Test func aRepositoryTheDaemonDoesNotServeIsNotFound() throws {
+        let sandbox = try Sandbox()
+        let served = sandbox.child("served")
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        let daemon = try GitDaemon(basePath: served)
+        defer { daemon.stop() }
+        let error = try #require(throws: RemoteError.self) {
+            try Repository.clone(from: daemon.url("nope.git"), to: sandbox.child("clone"))
+        }
+        #expect(error.kind == .notFound)
+        #expect(error.message == "remote error: no such repository: /nope.git")
+    }
+
     @Test func aPreReceiveRejectionRejectsEveryRef() throws {
         let sandbox = try Sandbox()
         let (local, _) = try Self.pushSetup(sandbox)
@@ -447,7 +498,7 @@ private final class GitDaemon {
     private let process = Process()
 
     init(basePath: String) throws {
-        port = try Self.freeLoopbackPort()
+        port = try Loopback.freePort()
         // git-daemon itself, not the `git` wrapper: stop() must reach the process that listens.
         let execPath = try Shell.run(["git", "--exec-path"]).output
         process.executableURL = URL(fileURLWithPath: execPath + "/git-daemon")
@@ -464,11 +515,11 @@ private final class GitDaemon {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             guard process.isRunning else { break }
-            if Self.accepts(port) { return }
+            if Loopback.accepts(port) { return }
             usleep(50_000)
         }
         stop()
-        throw DaemonError(message: "git daemon did not start on 127.0.0.1:\(port)")
+        throw LoopbackError(message: "git daemon did not start on 127.0.0.1:\(port)")
     }
 
     func url(_ repository: String) -> String { "git://127.0.0.1:\(port)/\(repository)" }
@@ -480,46 +531,5 @@ private final class GitDaemon {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-    }
-
-    struct DaemonError: Error, CustomStringConvertible {
-        let message: String
-        var description: String { message }
-    }
-
-    private static func accepts(_ port: UInt16) -> Bool {
-        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketDescriptor >= 0 else { return false }
-        defer { close(socketDescriptor) }
-        var address = loopback(port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
-
-    /// Binds port 0 on 127.0.0.1 to let the kernel pick a free port, then releases it.
-    private static func freeLoopbackPort() throws -> UInt16 {
-        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketDescriptor >= 0 else { throw DaemonError(message: "socket() failed") }
-        defer { close(socketDescriptor) }
-        var address = loopback(0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socketDescriptor, $0, length) == 0 && getsockname(socketDescriptor, $0, &length) == 0
-            }
-        }
-        guard bound else { throw DaemonError(message: "no free loopback port") }
-        return UInt16(bigEndian: address.sin_port)
-    }
-
-    private static func loopback(_ port: UInt16) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
     }
 }

@@ -73,7 +73,30 @@ enum ProgressText {
             return "run \(event.run) stopping" + reasonSuffix(event)
         case .runFinished:
             return runFinished(event, counts: counts, colour: colour)
+        case .repoSyncing:
+            return (event.action == "fetch" ? "fetching " : "cloning ") + (event.repo ?? "?")
+        case .repoProgress:
+            // Shown by the live display only: a log gets the start and the end.
+            return nil
+        case .repoSynced:
+            return repoSynced(event)
         }
+    }
+
+    /// `cloned https://host/org/a.git in 1.20 s` / `https://host/org/b.git: failed: …`.
+    static func repoSynced(_ event: RunEvent) -> String {
+        let repo = event.repo ?? "?"
+        guard event.state != "failed" else { return "\(repo) failed" + reasonSuffix(event) }
+        return "\(event.state ?? "synced") \(repo)" + (event.seconds.map { " in " + secondsText($0) } ?? "")
+    }
+
+    /// `1234/5000 objects · 3.2 MiB`.
+    static func transfer(received: Int, total: Int, bytes: Int) -> String {
+        let size =
+            bytes >= 1 << 20
+            ? String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
+            : String(format: "%.0f KiB", Double(bytes) / 1024)
+        return "\(received)/\(total) objects · \(size)"
     }
 
     /// `run 3: 8 tasks, 2 at once`.

@@ -46,7 +46,9 @@ final class LiveProgress: RunObserver {
             // Erase the block and leave only permanent lines: the summary follows on stdout.
             block.finish(with: [ProgressText.runFinished(event, counts: counts, colour: colour)])
             return
-        case .taskPreparing, .taskStarted:
+        case .repoSynced:
+            block.add(ProgressText.repoSynced(event))
+        case .taskPreparing, .taskStarted, .repoSyncing, .repoProgress:
             break
         }
         block.keepDrawing { [weak self] in self?.draw() ?? false }
@@ -87,6 +89,20 @@ final class LiveProgress: RunObserver {
     /// do not fit counted on one line. Plain text: colour could not be cut to width safely.
     static func frame(_ state: LiveProgressState, now: Date, width: Int, height: Int = .max) -> [String] {
         let budget = max(1, height - 1)
+        let now = now
+        // Clones and fetches under way come first, one line each: they hold up their tasks.
+        let syncLines = state.syncing.map { sync in
+            var line =
+                "[\(sync.repo)] \(sync.action == "fetch" ? "fetching" : "cloning") "
+                + String(format: "%.1f s", max(0, now.timeIntervalSince(sync.since)))
+            if let total = sync.totalObjects, total > 0 {
+                line +=
+                    "  "
+                    + ProgressText.transfer(
+                        received: sync.receivedObjects ?? 0, total: total, bytes: sync.receivedBytes ?? 0)
+            }
+            return line
+        }
         var shown = state.active
         var hidden = 0
         if shown.count + 1 > budget {
@@ -109,7 +125,12 @@ final class LiveProgress: RunObserver {
         }
         if hidden > 0 && budget >= 2 { lines.append("… and \(hidden) more") }
         lines.append(totalLine(state, now: now))
-        return lines.suffix(budget).map { TextWidth.truncate($0, to: width) }
+        let room = max(0, budget - lines.count)
+        var syncShown = Array(syncLines.prefix(room))
+        if syncLines.count > room, room > 0 {
+            syncShown = Array(syncLines.prefix(room - 1)) + ["… and \(syncLines.count - room + 1) more repositories"]
+        }
+        return (syncShown + lines).suffix(budget).map { TextWidth.truncate($0, to: width) }
     }
 
     /// `run 3 · 2/8 done · 2 running · 1 failed · 14.0 s` (failed counts timed-out tasks too;
@@ -143,15 +164,45 @@ struct LiveProgressState: Sendable, Equatable {
         var lastLine: String?
     }
 
+    /// A URL repository being cloned or fetched.
+    struct ActiveSync: Sendable, Equatable {
+        var repo: String
+        var action: String
+        var since: Date
+        var receivedObjects: Int?
+        var totalObjects: Int?
+        var receivedBytes: Int?
+    }
+
     var run: Int?
     var startedAt: Date?
     var taskCount: Int?
+    var syncing: [ActiveSync] = []
     var active: [ActiveTask] = []
     var counts = FinishedCounts()
 
     mutating func apply(_ event: RunEvent) {
         if run == nil { run = event.run }
         if startedAt == nil { startedAt = event.time }
+        if let repo = event.repo {
+            let index = syncing.firstIndex { $0.repo == repo }
+            switch event.kind {
+            case .repoSyncing:
+                if index == nil {
+                    syncing.append(ActiveSync(repo: repo, action: event.action ?? "clone", since: event.time))
+                }
+            case .repoProgress:
+                if let index {
+                    syncing[index].receivedObjects = event.receivedObjects
+                    syncing[index].totalObjects = event.totalObjects
+                    syncing[index].receivedBytes = event.receivedBytes
+                }
+            case .repoSynced:
+                if let index { syncing.remove(at: index) }
+            default: break
+            }
+            return
+        }
         guard let name = event.task else {
             if event.kind == .runStarted {
                 startedAt = event.time
@@ -173,7 +224,7 @@ struct LiveProgressState: Sendable, Equatable {
         case .taskFinished:
             if let index { active.remove(at: index) }
             counts.add(event.state)
-        case .runStarted, .runStopping, .runFinished:
+        case .runStarted, .runStopping, .runFinished, .repoSyncing, .repoProgress, .repoSynced:
             break
         }
     }

@@ -50,20 +50,36 @@ public final class RepositoryLock: @unchecked Sendable {
     /// Takes the lock without waiting; throws `RepositoryLockedError` when a live grove holds it.
     public static func acquire(commonDirectory: String, repository: String) throws -> RepositoryLock {
         let path = path(commonDirectory: commonDirectory)
+        return try lock(path, waiting: false) {
+            RepositoryLockedError(repository: repository, lockFile: path, holder: readHolder(path))
+        }
+    }
+
+    /// Takes the lock of the file at `path`, waiting for as long as another process holds it
+    /// (the clone cache: a second run fetching the same repository waits its turn).
+    public static func waitFor(lockFile path: String) throws -> RepositoryLock {
+        try lock(path, waiting: true) { LockFileError(path: path, operation: "flock", code: EWOULDBLOCK) }
+    }
+
+    private static func lock(_ path: String, waiting: Bool, held: () -> any Error) throws -> RepositoryLock {
         for _ in 0..<100 {
             // Close-on-exec: a `--check` command that leaves a daemon behind must not keep the lock.
             let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else {
                 throw LockFileError(path: path, operation: "open", code: errno)
             }
-            if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            var result = flock(descriptor, waiting ? LOCK_EX : LOCK_EX | LOCK_NB)
+            while result != 0 && errno == EINTR && waiting {
+                result = flock(descriptor, LOCK_EX)
+            }
+            if result != 0 {
                 let code = errno
                 close(descriptor)
                 guard code == EWOULDBLOCK || code == EINTR else {
                     throw LockFileError(path: path, operation: "flock", code: code)
                 }
                 if code == EINTR { continue }
-                throw RepositoryLockedError(repository: repository, lockFile: path, holder: readHolder(path))
+                throw held()
             }
             // A releasing holder unlinks the file before closing it: the inode we locked may no
             // longer be the one at `path`, and a lock on it would exclude nobody. Try again then.

@@ -7,6 +7,8 @@ public struct Plan: Sendable, Equatable {
     /// Tasks at once.
     public var jobs: Int
     public var failFast: Bool
+    /// URL repositories cloned or fetched at once (`--clone-jobs`).
+    public var cloneJobs: Int
     /// The task file's absolute path, when the run came from one.
     public var taskFile: String?
     /// In start order.
@@ -16,11 +18,17 @@ public struct Plan: Sendable, Equatable {
 /// One task, resolved: where it runs, from what, on which branch, doing what.
 public struct PlannedTask: Sendable, Equatable {
     public var name: String
-    /// The repository's absolute path (its working directory; the git directory if bare).
+    /// The repository's absolute path (its working directory; the git directory if bare). For a
+    /// URL repository, its clone in the cache (which may not exist yet).
     public var repository: String
+    /// Set when the repository is a URL: the run clones or fetches it before the task starts.
+    public var source: RemoteSource?
+    /// The base branch. Empty for a URL repository that names none until it is fetched: then it is
+    /// the remote's default branch.
     public var base: String
-    /// Where `base` pointed when the plan was made.
-    public var baseCommit: ObjectID
+    /// Where `base` pointed when the plan was made; for a URL repository, where the remote's
+    /// branch pointed when this run fetched it (nil until then).
+    public var baseCommit: ObjectID?
     public var branch: String
     /// `$GROVE_HOME/worktrees/<run>/<task>` (not created by planning).
     public var worktree: String
@@ -36,7 +44,8 @@ public struct PlannedTask: Sendable, Equatable {
     /// What the placeholders of an argv command stand for in this task.
     public var commandValues: CommandValues {
         CommandValues(
-            task: name, instructions: instructions, repo: repository, branch: branch, base: base, worktree: worktree)
+            task: name, instructions: instructions, repo: source?.display ?? repository, branch: branch, base: base,
+            worktree: worktree)
     }
 
     /// The argv to execute for the command (`/bin/sh -c` for a string command).
@@ -60,12 +69,19 @@ public struct RunFlags: Sendable, Equatable {
     public var failFast: Bool
     /// The argv after `--`; empty when none was given.
     public var command: [String]
+    /// `--repos-file FILE`: one repository (URL or path) per line, like `--repo` each.
+    public var reposFile: String?
+    /// `--clone-jobs N`: URL repositories cloned or fetched at once.
+    public var cloneJobs: Int?
 
     public init(
         file: String? = nil, repos: [String] = [], count: Int? = nil, name: String? = nil, jobs: Int? = nil,
-        timeout: String? = nil, failFast: Bool = false, command: [String] = []
+        timeout: String? = nil, failFast: Bool = false, command: [String] = [], reposFile: String? = nil,
+        cloneJobs: Int? = nil
     ) {
         self.file = file
+        self.reposFile = reposFile
+        self.cloneJobs = cloneJobs
         self.repos = repos
         self.count = count
         self.name = name

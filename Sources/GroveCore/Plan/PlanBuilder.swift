@@ -64,7 +64,7 @@ public struct PlanBuilder {
             directory = currentDirectory
         }
 
-        var validator = RepositoryValidator(run: run)
+        var validator = RepositoryValidator(run: run, cache: RepositoryCache(home: home))
         var tasks: [PlannedTask] = []
         for entry in entries {
             var settings = entry.settings.inheriting(defaults)
@@ -95,13 +95,15 @@ public struct PlanBuilder {
             }
             tasks.append(
                 PlannedTask(
-                    name: entry.name.value, repository: checked.repository, base: checked.base,
+                    name: entry.name.value, repository: checked.repository, source: checked.source, base: checked.base,
                     baseCommit: checked.baseCommit, branch: checked.branch, worktree: worktree, command: taskCommand,
                     setup: settings.setup?.value, copy: (settings.copy ?? []).map(\.value),
                     environment: settings.env ?? [:], timeout: settings.timeout?.value,
                     instructions: entry.instructions, dependsOn: entry.dependsOn.map(\.value)))
         }
-        return Plan(run: run, jobs: jobs, failFast: flags.failFast, taskFile: taskFile, tasks: tasks)
+        return Plan(
+            run: run, jobs: jobs, failFast: flags.failFast, cloneJobs: try cloneJobs(flags), taskFile: taskFile,
+            tasks: tasks)
     }
 
     private func jobs(file: TaskFile?, flags: RunFlags) throws(PlanError) -> Int {
@@ -114,11 +116,25 @@ public struct PlanBuilder {
         return file?.jobs?.value ?? max(1, processorCount)
     }
 
+    /// `--clone-jobs`, 4 by default: clones wait on the network more than on the CPU.
+    private func cloneJobs(_ flags: RunFlags) throws(PlanError) -> Int {
+        guard let jobs = flags.cloneJobs else { return 4 }
+        guard jobs >= 1 else {
+            throw PlanError(.flag("--clone-jobs"), "--clone-jobs is \(jobs); give at least 1 (default 4)")
+        }
+        return jobs
+    }
+
     private func rejectFanOutFlags(_ flags: RunFlags, file: String) throws(PlanError) {
         if !flags.repos.isEmpty {
             throw PlanError(
                 .flag("--repo"),
                 "--repo cannot be combined with a task file; list the repositories under `repos:` in \(file)")
+        }
+        if flags.reposFile != nil {
+            throw PlanError(
+                .flag("--repos-file"),
+                "--repos-file cannot be combined with a task file; list the repositories under `repos:` in \(file)")
         }
         if flags.count != nil {
             throw PlanError(.flag("--count"), "--count cannot be combined with a task file; drop one of them")
@@ -130,9 +146,11 @@ public struct PlanBuilder {
 
     /// `--repo R…` (one task per repository) or `--repo R --count N --name NAME` (N variants).
     private func flagEntries(_ flags: RunFlags) throws(PlanError) -> [TaskEntry] {
-        let repos = (flags.repos.isEmpty ? ["."] : flags.repos).map {
-            Located(RepositoryReference($0), at: .flag("--repo"))
+        var repos = flags.repos.map { Located(RepositoryReference($0), at: .flag("--repo")) }
+        if let reposFile = flags.reposFile {
+            repos += try ReposFile.load(path: reposFile, currentDirectory: currentDirectory)
         }
+        if repos.isEmpty { repos = [Located(RepositoryReference("."), at: .flag("--repo"))] }
         if let name = flags.name, !TaskName.isValid(name) {
             throw PlanError(.flag("--name"), TaskName.problem(name))
         }
@@ -162,7 +180,7 @@ public struct PlanBuilder {
         return repos.map { repo in
             let name = TaskName.unique(repo.value.taskNameStem, avoiding: taken)
             taken.insert(name)
-            return TaskEntry(name: Located(name, at: .flag("--repo")), repo: repo)
+            return TaskEntry(name: Located(name, at: repo.location), repo: repo)
         }
     }
 }

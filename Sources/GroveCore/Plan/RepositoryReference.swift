@@ -42,11 +42,6 @@ public enum RepositoryReference: Sendable, Equatable, CustomStringConvertible {
 
     /// `https://user:token@host/x` → `https://***@host/x`; other text is returned as is.
     public static func redacted(_ url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return url }
-        let rest = url[scheme.upperBound...]
-        let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-        guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<scheme.upperBound]) + "***" + String(rest[at...])
+        RemoteURL(url).redacted
     }
-
 }

@@ -3,22 +3,28 @@ import GroveGit
 
 /// Checks tasks against their real repositories (read-only): the repository opens and has
 /// commits, the base branch exists, the task branch is valid, free, and not claimed twice.
+/// A URL repository is only checked as far as it can be without the network: its base and
+/// branch are checked once the run has fetched it, and a problem there fails its tasks.
 struct RepositoryValidator {
     struct Checked {
         var repository: String
+        var source: RemoteSource?
+        /// Empty for a URL repository given no base (the remote's default, known once fetched).
         var base: String
-        var baseCommit: ObjectID
+        var baseCommit: ObjectID?
         var branch: String
     }
 
     let run: Int
+    let cache: RepositoryCache
     /// Opened repositories by absolute path, so fan-out over one repository opens it once.
     private var opened: [String: Repository] = [:]
     /// Branches already claimed in this plan: "<common dir>\n<branch>" → task name.
     private var claimed: [String: String] = [:]
 
-    init(run: Int) {
+    init(run: Int, cache: RepositoryCache) {
         self.run = run
+        self.cache = cache
     }
 
     mutating func check(
@@ -30,10 +36,8 @@ struct RepositoryValidator {
         let path: String
         switch entry.repo?.value {
         case .remote(let url):
-            throw PlanError(
-                repoLocation,
-                "URL repositories (\(RepositoryReference.redacted(url))) are not supported yet;"
-                    + " clone it and give the local path")
+            return try checkRemote(
+                url, task: task, base: baseSetting, branchTemplate: branchTemplate, copy: copy, at: repoLocation)
         case .local(let given): path = absolute(given, against: directory)
         case nil: path = directory
         }
@@ -66,21 +70,60 @@ struct RepositoryValidator {
                         + (Suggestion.closest(to: base, in: names).map { "; did you mean \"\($0)\"?" }
                             ?? "; create it or set `base:` to one of: \(names.prefix(5).joined(separator: ", "))"))
             }
-            let name = Placeholders.fill(branchTemplate.value) { key in
-                switch key {
-                case "run": return String(run)
-                case "task": return task
-                default: return nil
-                }
-            }
+            let name = branchName(branchTemplate, task: task)
             try checkBranch(name, in: repository, shown: root, task: task, template: branchTemplate)
             try checkCopy(copy, root: repository.workingDirectory, shown: root)
-            return Checked(repository: root, base: base, baseCommit: branch.target, branch: name)
+            return Checked(repository: root, source: nil, base: base, baseCommit: branch.target, branch: name)
         } catch let error as PlanError {
             throw error
         } catch {
             throw PlanError(repoLocation, "cannot read \(root): \(error.localizedDescription)")
         }
+    }
+
+    /// The task branch's name from the template.
+    private func branchName(_ template: Located<String>, task: String) -> String {
+        Placeholders.fill(template.value) { key in
+            switch key {
+            case "run": return String(run)
+            case "task": return task
+            default: return nil
+            }
+        }
+    }
+
+    /// What can be checked of a URL repository's task before it is fetched: a valid branch name,
+    /// claimed once per repository, and no `copy:` (the cached clone is bare).
+    private mutating func checkRemote(
+        _ url: String, task: String, base: Located<String>?, branchTemplate: Located<String>,
+        copy: [Located<String>], at location: PlanLocation
+    ) throws(PlanError) -> Checked {
+        let source = RemoteSource(url: url, cachePath: cache.path(for: url))
+        if let item = copy.first {
+            throw PlanError(
+                item.location,
+                "\(source.display) is a URL repository: its clone has no checkout to copy from; remove `copy:`")
+        }
+        if let base, !Repository.isValidBranchName(base.value) {
+            throw PlanError(base.location, "base \"\(base.value)\" is not a valid branch name")
+        }
+        let name = branchName(branchTemplate, task: task)
+        guard Repository.isValidBranchName(name) else {
+            throw PlanError(
+                branchTemplate.location,
+                "branch name \"\(name)\" for task \"\(task)\" is not valid in git; change the task name or the"
+                    + " branch template")
+        }
+        let key = source.cachePath + "\n" + name
+        if let other = claimed[key] {
+            throw PlanError(
+                branchTemplate.location,
+                "tasks \"\(other)\" and \"\(task)\" would both use branch \"\(name)\" in \(source.display);"
+                    + " put {task} in the branch template")
+        }
+        claimed[key] = task
+        return Checked(
+            repository: source.cachePath, source: source, base: base?.value ?? "", baseCommit: nil, branch: name)
     }
 
     private mutating func open(_ path: String, at location: PlanLocation) throws(PlanError) -> Repository {

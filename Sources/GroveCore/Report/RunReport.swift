@@ -98,7 +98,7 @@ public struct RunReport: Codable, Sendable, Equatable {
         taskSeconds = status.taskSeconds
         speedup = status.speedup
 
-        var repositories = RepositoryCache()
+        var repositories = OpenedRepositories()
         tasks = zip(records, status.tasks).map { record, entry in
             let (diffstat, note) = repositories.diffstat(of: record)
             return TaskReport(
@@ -123,7 +123,7 @@ public struct RunReport: Codable, Sendable, Equatable {
 }
 
 /// Opens each repository once for all the tasks that share it (a fan-out run has many).
-private struct RepositoryCache {
+private struct OpenedRepositories {
     private var open: [String: Repository] = [:]
 
     /// The task's diffstat from its base commit to its head commit, or no files and why.

@@ -7,11 +7,21 @@ import Foundation
 /// Each call runs on one thread from start to end, which is what libgit2's objects need.
 enum Blocking {
     private static let pool = ThreadPool(limit: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
+    /// Clones and fetches wait on the network, not the CPU: they get threads of their own (their
+    /// number is bounded by `--clone-jobs`), so they never hold up worktree preparation.
+    private static let transferPool = ThreadPool(limit: 64)
 
     /// Runs `work` on a pool thread and returns its result (or throws its error).
     static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             pool.submit { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    /// Runs a clone or fetch (`work`) on a transfer thread.
+    static func transfer<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            transferPool.submit { continuation.resume(with: Result { try work() }) }
         }
     }
 }

@@ -7,6 +7,15 @@ public struct RunEvent: Sendable, Equatable, Encodable {
     public enum Kind: String, Sendable, Equatable, Encodable {
         /// The run is planned and stored; `tasks` and `jobs` are set.
         case runStarted = "run_started"
+        /// A URL repository is being cloned into the cache or fetched there; `repo` (the URL
+        /// without credentials) and `action` (`clone` or `fetch`) are set.
+        case repoSyncing = "repo_syncing"
+        /// Objects of a clone or fetch arrive; `repo`, `receivedObjects`, `totalObjects` and
+        /// `receivedBytes` are set. At most a few per second per repository.
+        case repoProgress = "repo_progress"
+        /// A clone or fetch ended; `repo`, `state` (`cloned`, `fetched` or `failed`), `seconds`
+        /// and, when it failed, `reason` are set. The repository's tasks fail with it.
+        case repoSynced = "repo_synced"
         /// The task's branch and worktree are being made (then `copy:` and `setup:`).
         case taskPreparing = "task_preparing"
         /// The task's command was spawned; `slot`, `pid` and `log` are set.
@@ -41,6 +50,12 @@ public struct RunEvent: Sendable, Equatable, Encodable {
     public var wallSeconds: Double?
     public var taskSeconds: Double?
     public var speedup: Double?
+    /// For `repo_*` events: the repository's URL, without credentials.
+    public var repo: String?
+    public var action: String?
+    public var receivedObjects: Int?
+    public var totalObjects: Int?
+    public var receivedBytes: Int?
 
     public init(_ kind: Kind, run: Int, task: String? = nil, time: Date = Date()) {
         self.kind = kind
@@ -51,7 +66,11 @@ public struct RunEvent: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case kind = "event"
-        case run, time, task, tasks, jobs, slot, pid, log, state, signal, seconds, commits, reason, speedup
+        case run, time, task, tasks, jobs, slot, pid, log, state, signal, seconds, commits, reason, speedup, repo
+        case action
+        case receivedObjects = "received_objects"
+        case totalObjects = "total_objects"
+        case receivedBytes = "received_bytes"
         case exitCode = "exit_code"
         case changedFiles = "changed_files"
         case wallSeconds = "wall_seconds"

@@ -49,8 +49,8 @@ public final class Runner: Sendable {
                             run: run.number, name: task.name, position: position, repo: task.repository,
                             base: task.base, branch: task.branch, worktree: task.worktree, command: task.argv,
                             instructions: task.instructions.isEmpty ? nil : task.instructions,
-                            log: home.log(run: run.number, task: task.name), baseCommit: task.baseCommit.hex,
-                            queuedAt: run.startedAt)
+                            log: home.log(run: run.number, task: task.name), baseCommit: task.baseCommit?.hex,
+                            source: task.source?.display, queuedAt: run.startedAt)
                     }
                 }
                 try FileManager.default.createDirectory(
@@ -90,6 +90,11 @@ public final class Runner: Sendable {
             observer.handle(event)
         }
 
+        // URL repositories are cloned or fetched alongside: a task waits for its own only.
+        let sources = SourceSync(plan: plan, cache: RepositoryCache(home: home))
+        let syncing = Task {
+            await sources.run(jobs: plan.cloneJobs, run: plan.run, control: control, observer: observer)
+        }
         let slots = SlotPool(count: plan.jobs)
         await withTaskGroup(of: Void.self) { group in
             var running = 0
@@ -108,7 +113,10 @@ public final class Runner: Sendable {
                 save { try store.updateTask(run: plan.run, name: task.name) { $0.prepare() } }
                 observer.handle(RunEvent(.taskPreparing, run: plan.run, task: task.name))
                 group.addTask {
-                    await self.perform(task, slot: slot, control: control, observer: observer)
+                    if let ready = await self.fetchSource(of: task, from: sources, control: control, observer: observer)
+                    {
+                        await self.perform(ready, slot: slot, control: control, observer: observer)
+                    }
                     slots.give(back: slot)
                 }
             }
@@ -117,6 +125,7 @@ public final class Runner: Sendable {
                 finish(task, .cancelled, reason: Self.notStarted(control.stop), observer: observer)
             }
         }
+        await syncing.value
 
         let runState: RunState =
             switch control.stop {
@@ -136,6 +145,51 @@ public final class Runner: Sendable {
     }
 
     // MARK: One task
+
+    /// For a task of a URL repository: waits until the run has cloned or fetched it, then gives
+    /// the task its base (the remote's branch as fetched now) and records both. Returns nil when
+    /// the task ended here (its repository could not be synced, its base does not exist, or the
+    /// run is stopping). Other tasks come back unchanged.
+    private func fetchSource(
+        of task: PlannedTask, from sources: SourceSync, control: RunControl, observer: any RunObserver
+    ) async -> PlannedTask? {
+        guard let source = task.source else { return task }
+        let outcome = await sources.outcome(of: source.cachePath)
+        if control.isStopping {
+            finish(task, .cancelled, reason: Self.notStarted(control.stop), observer: observer)
+            return nil
+        }
+        let synced: RepositoryCache.Synced
+        switch outcome {
+        case .failed(let reason):
+            save { try store.updateTask(run: plan.run, name: task.name) { $0.sourceSync = "failed" } }
+            finish(task, .failed, reason: reason, observer: observer, control: control)
+            return nil
+        case .ready(let ready): synced = ready
+        }
+        var resolved = task
+        do {
+            let requested = task.base.isEmpty ? nil : task.base
+            let base = try await Blocking.run {
+                try RepositoryCache.resolveBase(requested, in: synced, display: source.display)
+            }
+            resolved.base = base.name
+            resolved.baseCommit = base.commit
+        } catch {
+            save { try store.updateTask(run: plan.run, name: task.name) { $0.sourceSync = synced.action.rawValue } }
+            finish(task, .failed, reason: source.scrub(Self.describe(error)), observer: observer, control: control)
+            return nil
+        }
+        save {
+            try store.updateTask(run: plan.run, name: task.name) { record in
+                record.sourceSync = synced.action.rawValue
+                record.base = resolved.base
+                record.baseCommit = resolved.baseCommit?.hex
+                record.command = resolved.argv
+            }
+        }
+        return resolved
+    }
 
     /// Prepares the worktree (the task is already `preparing`), runs `setup:` then the command, and concludes; every way out
     /// ends in `finish`, so the task always reaches a final state.

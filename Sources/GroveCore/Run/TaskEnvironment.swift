@@ -7,7 +7,7 @@ enum TaskEnvironment {
                 "GROVE_RUN": String(run),
                 "GROVE_TASK": task.name,
                 "GROVE_INSTRUCTIONS": task.instructions,
-                "GROVE_REPO": task.repository,
+                "GROVE_REPO": task.commandValues.repo,
                 "GROVE_BASE": task.base,
                 "GROVE_BRANCH": task.branch,
                 "GROVE_WORKTREE": task.worktree,

@@ -9,7 +9,8 @@ enum Workspace {
     /// repository's own `.git` holds the entry) and copies the `copy:` files in.
     static func prepare(_ task: PlannedTask) throws {
         let repository = try Repository.open(at: task.repository)
-        _ = try repository.createBranch(named: task.branch, at: task.baseCommit)
+        guard let baseCommit = task.baseCommit else { throw WorkspaceError.noBaseCommit }
+        _ = try repository.createBranch(named: task.branch, at: baseCommit)
         // Files are written after the add, outside the repository-wide worktree lock, so tasks
         // of one repository check out at the same time instead of one after the other.
         let worktree = try repository.addWorktree(
@@ -92,8 +93,9 @@ enum Workspace {
                 head: nil, commits: 0, changedFiles: [],
                 failure: failure ?? "its branch \(task.branch) was deleted")
         }
-        let commits = try repository.aheadBehind(head, task.baseCommit).ahead
-        let changed = try repository.changedPaths(of: head, since: task.baseCommit).map(\.path)
+        guard let baseCommit = task.baseCommit else { throw WorkspaceError.noBaseCommit }
+        let commits = try repository.aheadBehind(head, baseCommit).ahead
+        let changed = try repository.changedPaths(of: head, since: baseCommit).map(\.path)
         return Conclusion(head: head, commits: commits, changedFiles: changed, failure: failure)
     }
 }
@@ -112,6 +114,8 @@ enum CommitMessage {
 enum WorkspaceError: Error, LocalizedError, Equatable {
     case noCheckoutToCopyFrom(repository: String)
     case copyFailed(path: String, from: String, reason: String)
+    /// A URL repository's task reached its worktree without a fetched base (a bug, not input).
+    case noBaseCommit
 
     var errorDescription: String? {
         switch self {
@@ -119,6 +123,8 @@ enum WorkspaceError: Error, LocalizedError, Equatable {
             return "\(repository) is bare: there is no checkout to take `copy:` files from"
         case .copyFailed(let path, let checkout, let reason):
             return "could not copy \(path) from \(checkout): \(reason)"
+        case .noBaseCommit:
+            return "its base commit is unknown (its repository was not fetched)"
         }
     }
 }

@@ -103,6 +103,33 @@ enum Schema {
                 table.add(column: "cleaned_at", .datetime)
             }
         }
+        migrator.registerMigration("v5-remote") { db in
+            // Tasks whose repository is a URL: `source` is the URL with any credentials removed
+            // (never the secret), `source_sync` what this run did to the clone cache (`cloned`,
+            // `fetched`, `failed`); `repo` is then the cache's path.
+            try db.alter(table: "task") { table in
+                table.add(column: "source", .text)
+                table.add(column: "source_sync", .text)
+            }
+            // `grove push`: the last push of each task branch to each remote, and its PR step.
+            // `commit` is what grove pushed: the expected old id of `--force-with-lease`.
+            try db.create(table: "push") { table in
+                table.column("run", .integer).notNull()
+                table.column("task", .text).notNull()
+                table.column("remote", .text).notNull()
+                table.column("ref", .text).notNull()
+                table.column("state", .text).notNull()
+                table.column("reason", .text)
+                table.column("commit", .text)
+                table.column("pr_body", .text)
+                table.column("pr_exit_code", .integer)
+                table.column("pr_url", .text)
+                table.column("pr_log", .text)
+                table.column("updated_at", .datetime).notNull()
+                table.primaryKey(["run", "task", "remote"])
+                table.foreignKey(["run", "task"], references: "task", columns: ["run", "name"], onDelete: .cascade)
+            }
+        }
         return migrator
     }
 }

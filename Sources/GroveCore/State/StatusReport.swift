@@ -17,11 +17,17 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public struct TaskEntry: Codable, Sendable, Equatable {
         public var name: String
         public var repo: String
+        /// For a URL repository: the URL (without credentials); `repo` is then its cached clone.
+        @Nullable public var source: String?
+        /// For a URL repository: `cloned`, `fetched` or `failed` (this run's clone or fetch).
+        @Nullable public var sync: String?
         public var base: String
         public var branch: String
         public var worktree: String
         public var state: TaskState
         @Nullable public var exitCode: Int32?
+        /// Why the task failed or was cancelled when its exit code does not say it.
+        @Nullable public var reason: String?
         @Nullable public var seconds: Double?
         @Nullable public var commits: Int?
         public var changedFiles: [String]
@@ -30,7 +36,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         @Nullable public var merge: MergeEntry?
 
         enum CodingKeys: String, CodingKey {
-            case name, repo, base, branch, worktree, state, seconds, commits, log, merge
+            case name, repo, source, sync, base, branch, worktree, state, reason, seconds, commits, log, merge
             case exitCode = "exit_code"
             case changedFiles = "changed_files"
         }
@@ -84,8 +90,9 @@ public struct StatusReport: Codable, Sendable, Equatable {
                     nil
                 }
             return TaskEntry(
-                name: task.name, repo: task.repo, base: task.base, branch: task.branch, worktree: task.worktree,
-                state: task.state, exitCode: task.exitCode, seconds: seconds.map { Self.rounded($0, places: 3) },
+                name: task.name, repo: task.repo, source: task.source, sync: task.sourceSync, base: task.base,
+                branch: task.branch, worktree: task.worktree, state: task.state, exitCode: task.exitCode,
+                reason: task.reason, seconds: seconds.map { Self.rounded($0, places: 3) },
                 commits: task.commits, changedFiles: task.changedFiles, log: task.log,
                 merge: merges[task.name].map(MergeEntry.init))
         }

@@ -8,7 +8,13 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public let name: String
     /// Order in the task file: tasks start, and are listed and landed, in this order.
     public var position: Int
+    /// The repository's path; for a URL repository, its clone in the cache.
     public var repo: String
+    /// For a URL repository: the URL, without credentials.
+    public var source: String?
+    /// For a URL repository: what this run did to its clone (`cloned`, `fetched`, `failed`).
+    public var sourceSync: String?
+    /// The base branch; empty for a URL repository until it is fetched (then its default branch).
     public var base: String
     /// Where `base` pointed when the task was planned (hex object id).
     public var baseCommit: String?
@@ -45,9 +51,10 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public init(
         run: Int, name: String, position: Int, repo: String, base: String, branch: String, worktree: String,
         command: [String], instructions: String? = nil, log: String, baseCommit: String? = nil,
-        queuedAt: Date = Date()
+        source: String? = nil, queuedAt: Date = Date()
     ) {
         self.run = run
+        self.source = source
         self.name = name
         self.position = position
         self.repo = repo
@@ -95,7 +102,8 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
 
     enum CodingKeys: String, CodingKey {
         case run, name, position, repo, base, branch, worktree, command, instructions, state, signal, reason
-        case seconds, commits, log, slot, pid, pgid
+        case seconds, commits, log, slot, pid, pgid, source
+        case sourceSync = "source_sync"
         case exitCode = "exit_code"
         case baseCommit = "base_commit"
         case headCommit = "head_commit"
