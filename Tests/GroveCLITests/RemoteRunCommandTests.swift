@@ -182,6 +182,45 @@ struct RemoteRunCommandTests {
         #expect(!FileManager.default.fileExists(atPath: home))
     }
 
+    /// Two groves on the same URL at once take turns on the cache entry: one clones, the other
+    /// waits and fetches; both runs succeed and the clone is sound.
+    @Test func twoRunsAtOnceShareTheCacheSafely() throws {
+        let url = try bareSource(
+            "shared", files: ["README.md": "hello\n", "big.txt": String(repeating: "x\n", count: 50_000)])
+        let runs = try (0..<2).map { _ in
+            try BackgroundProcess(
+                [try builtBinary(), "run", "--repo", url, "--", "sh", "-c", "echo more >> README.md"],
+                in: sandbox.path, environment: environment)
+        }
+        for run in runs {
+            let result = run.wait()
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let syncs = try [status(1), status(2)].map { $0.tasks[0].sync ?? "-" }
+        #expect(syncs.sorted() == ["cloned", "fetched"])
+        let cache = cachePath(url)
+        #expect(try Shell.run(["git", "-C", cache, "fsck", "--no-progress"]).status == 0)
+        #expect(
+            try TestRepository(existing: cache).output("branch", "--list", "grove/*").split(separator: "\n").count == 2)
+        let leftovers = try FileManager.default.contentsOfDirectory(
+            atPath: (cache as NSString).deletingLastPathComponent)
+        #expect(leftovers == ["shared.git"])
+    }
+
+    /// The batch fix end to end: clone, fix, commit, land into main, push main back to the source.
+    @Test func mergePushLandsTheFixesInTheSourceRepositories() throws {
+        let urls = try ["one", "two"].map { try bareSource($0) }
+        let run = try grove(["run"] + urls.flatMap { ["--repo", $0] } + ["--", "sh", "-c", "echo fixed >> README.md"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let merge = try grove(["merge", "--push", "origin"])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        for (index, url) in urls.enumerated() {
+            let source = TestRepository(existing: String(url.dropFirst("file://".count)))
+            #expect(try source.output("show", "main:README.md") == "hello\nfixed")
+            #expect(try source.output("log", "-1", "--format=%s", "main") == "grove: \(["one", "two"][index]) (run 1)")
+        }
+    }
+
     /// Every file under `directory` whose bytes contain `needle` (binary files included: the
     /// SQLite database, its WAL, git's objects and packs).
     static func files(under directory: String, containing needle: String) -> [String] {

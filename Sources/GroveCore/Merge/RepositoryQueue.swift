@@ -119,7 +119,11 @@ final class RepositoryQueue: Sendable {
         do {
             let reference = "refs/heads/\(base)"
             let pushed = try await Blocking.run {
-                try Repository.open(at: repo).push(to: remote, refspecs: ["\(reference):\(reference)"])
+                let repository = try Repository.open(at: repo)
+                // A configured remote's URL holds no secret: GROVE_TOKEN, a credential helper or the ssh agent.
+                let url = try repository.remoteURL(named: remote) ?? remote
+                return try repository.push(
+                    to: remote, refspecs: ["\(reference):\(reference)"], credentials: Credentials.forURL(RemoteURL(url)))
             }
             switch pushed.first?.outcome {
             case .pushed: result.outcome = "pushed"
