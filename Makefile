@@ -1,7 +1,7 @@
 # grove — set-up, build, test. `make setup` then `make test` on a fresh Debian machine.
 PREFIX ?= /usr/local
 SWIFT ?= swift
-APT_PACKAGES := libgit2-dev pkg-config libsqlite3-dev git
+APT_PACKAGES := libgit2-dev pkg-config libsqlite3-dev git python3
 # root runs apt-get itself; anyone else goes through sudo.
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && echo sudo)
 

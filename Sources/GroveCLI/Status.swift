@@ -55,6 +55,31 @@ struct Status: AsyncParsableCommand {
         .joined(separator: " · ")
         let lines =
             [header] + SummaryTable.table(report, branches: true, colour: colour) + [SummaryTable.totals(report)]
+            + notes(report)
         return lines.map { $0 + "\n" }.joined()
+    }
+
+    /// What the table has no room for, one line each: why tasks did not succeed, which pushes
+    /// were refused and why, and the pull requests made.
+    static func notes(_ report: StatusReport) -> [String] {
+        var notes: [String] = []
+        for task in report.tasks {
+            if task.state != .succeeded, let reason = task.reason {
+                notes.append("\(task.name): \(LogTail.clean(reason))")
+            }
+            for push in task.pushes {
+                if !push.state.isSuccess {
+                    notes.append(
+                        "\(task.name): push to \(push.remote) \(push.state.rawValue)"
+                            + (push.reason.map { ": " + LogTail.clean($0) } ?? ""))
+                }
+                if let url = push.prURL {
+                    notes.append("\(task.name): pull request \(url)")
+                } else if let code = push.prExitCode, code != 0 {
+                    notes.append("\(task.name): PR command exited \(code)")
+                }
+            }
+        }
+        return notes.isEmpty ? [] : [""] + notes
     }
 }

@@ -48,6 +48,16 @@ public struct Credentials: Sendable {
             username: url.username, password: url.password, token: token, helperEnvironment: environment)
     }
 
+    /// Everything available for a configured remote (or a URL or path given instead of a
+    /// name): its URL in the config holds no secret, so `GROVE_TOKEN`, the helpers or the agent.
+    public static func forRemote(
+        _ remoteOrURL: String, in repository: Repository,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> Credentials {
+        let url = (try? repository.remoteURL(named: remoteOrURL)) ?? nil
+        return forURL(RemoteURL(url ?? remoteOrURL), environment: environment)
+    }
+
     /// Nothing beyond libgit2's defaults: no callback, unless the URL itself carries credentials.
     public static let none = Credentials(useSSHAgent: false, useCredentialHelper: false)
 

@@ -36,16 +36,17 @@ struct CommandLineTests {
         for command in designCommands { #expect(help.stdout.contains("  \(command) ")) }
     }
 
-    /// A command a later version brings says so on stderr, exits 1 and changes nothing.
-    @Test func aCommandNotYetAvailableSaysSoAndChangesNothing() throws {
+    /// `grove push` before any run: bad input (exit 2) that names the fix, and nothing is
+    /// created — not even the home.
+    @Test func pushWithoutARunIsBadInputAndChangesNothing() throws {
         let sandbox = try Sandbox()
         let repo = try sandbox.repository()
         let before = try repo.refs()
         let result = try Shell.run(
             [try builtBinary(), "push", "--remote", "origin"], in: repo.path,
             environment: ["GROVE_HOME": sandbox.child("home")], check: false)
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("grove push is not available in this version yet"))
+        #expect(result.status == ExitStatus.badInput)
+        #expect(result.stderr.contains("no run yet in \(sandbox.child("home"))"))
         #expect(result.stdout.isEmpty)
         #expect(try repo.refs() == before)
         #expect(!FileManager.default.fileExists(atPath: sandbox.child("home")))

@@ -243,11 +243,11 @@ struct LogsAndReportTests {
     // MARK: Markdown quoting
 
     @Test func markdownQuotingCannotBreakTheDocument() {
-        #expect(MarkdownReport.fence(for: ["plain"]) == "```")
-        #expect(MarkdownReport.fence(for: ["a ```` b", "``"]) == "`````")
-        #expect(MarkdownReport.code("a`b") == "``a`b``")
-        #expect(MarkdownReport.code("`x") == "`` `x ``")
-        #expect(MarkdownReport.cellCode("a|b") == "`a\\|b`")
-        #expect(MarkdownReport.inline("*bold* line\nnext") == "\\*bold\\* line next")
+        #expect(Markdown.fence(for: ["plain"]) == "```")
+        #expect(Markdown.fence(for: ["a ```` b", "``"]) == "`````")
+        #expect(Markdown.code("a`b") == "``a`b``")
+        #expect(Markdown.code("`x") == "`` `x ``")
+        #expect(Markdown.cellCode("a|b") == "`a\\|b`")
+        #expect(Markdown.inline("*bold* line\nnext") == "\\*bold\\* line next")
     }
 }

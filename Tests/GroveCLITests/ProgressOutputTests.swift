@@ -247,6 +247,49 @@ struct ProgressOutputTests {
         #expect(TextWidth.truncate("short", to: 5) == "short")
     }
 
+    /// Clones and fetches under way get a line each, above the tasks, with objects and size;
+    /// a finished one leaves the block and the line display says how it ended.
+    @Test func clonesUnderWayShowTheirProgress() {
+        var state = LiveProgressState()
+        state.apply(event(.runStarted) { $0.tasks = ["a", "b"] })
+        state.apply(
+            event(.repoSyncing) {
+                $0.repo = "https://host/org/a.git"
+                $0.action = "clone"
+            })
+        state.apply(
+            event(.repoSyncing, at: 0.5) {
+                $0.repo = "https://host/org/b.git"
+                $0.action = "fetch"
+            })
+        state.apply(
+            event(.repoProgress, at: 1) {
+                $0.repo = "https://host/org/a.git"
+                $0.receivedObjects = 1200
+                $0.totalObjects = 5000
+                $0.receivedBytes = 3 * 1024 * 1024 + 300_000
+            })
+        state.apply(event(.taskPreparing, "a"))
+        let frame = LiveProgress.frame(state, now: start.addingTimeInterval(2), width: 120)
+        #expect(
+            frame == [
+                "[https://host/org/a.git] cloning 2.0 s  1200/5000 objects · 3.3 MiB",
+                "[https://host/org/b.git] fetching 1.5 s",
+                "[a] preparing 2.0 s",
+                "run 3 · 0/2 done · 1 running · 0 failed · 2.0 s",
+            ])
+        let done = event(.repoSynced, at: 3) {
+            $0.repo = "https://host/org/a.git"
+            $0.state = "failed"
+            $0.reason = "https://host/org/a.git: repository not found; check the URL"
+        }
+        state.apply(done)
+        #expect(state.syncing.map(\.repo) == ["https://host/org/b.git"])
+        #expect(
+            ProgressText.line(for: done, counts: FinishedCounts())
+                == "https://host/org/a.git: repository not found; check the URL")
+    }
+
     @Test func tasksThatDoNotFitTheHeightAreCounted() {
         var state = LiveProgressState()
         state.apply(event(.runStarted) { $0.tasks = (0..<10).map { "t\($0)" } })
@@ -317,11 +360,11 @@ struct ProgressOutputTests {
         let json = """
             {"run":3,"state":"finished","wall_seconds":12.345,"task_seconds":61.04,"speedup":4.96,"tasks":[
             {"name":"fix-auth-bug","repo":"/r/a","base":"main","branch":"grove/3/fix-auth-bug","worktree":"/w/a",
-             "state":"succeeded","exit_code":0,"seconds":41.5,"commits":2,"changed_files":["a","b","c"],"log":"/l/a"},
+             "state":"succeeded","exit_code":0,"seconds":41.5,"commits":2,"changed_files":["a","b","c"],"log":"/l/a","pushes":[]},
             {"name":"b","repo":"/r/b","base":"main","branch":"grove/3/b","worktree":"/w/b",
-             "state":"failed","exit_code":3,"seconds":9.54,"commits":null,"changed_files":[],"log":"/l/b"},
+             "state":"failed","exit_code":3,"seconds":9.54,"commits":null,"changed_files":[],"log":"/l/b","pushes":[]},
             {"name":"c","repo":"/r/c","base":"main","branch":"grove/3/c","worktree":"/w/c",
-             "state":"queued","exit_code":null,"seconds":null,"commits":null,"changed_files":[],"log":"/l/c"}]}
+             "state":"queued","exit_code":null,"seconds":null,"commits":null,"changed_files":[],"log":"/l/c","pushes":[]}]}
             """
         return try JSONDecoder().decode(StatusReport.self, from: Data(json.utf8))
     }

@@ -130,7 +130,7 @@ struct RemoteRunCommandTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("grove: cloning \(url)"), "\(result.stderr)")
         #expect(result.stderr.contains("grove: cloned \(url) in "), "\(result.stderr)")
-        #expect(result.stderr.contains("grove: \(missing) failed: "), "\(result.stderr)")
+        #expect(result.stderr.contains("grove: \(missing): repository not found"), "\(result.stderr)")
         #expect(result.stderr.contains("[nowhere] failed"), "\(result.stderr)")
     }
 

@@ -76,6 +76,8 @@ struct StatusCommandTests {
                 "svc-b     failed        2.50        0      0  grove/1/svc-b",
                 "late      cancelled     0.00        -      0  grove/1/late",
                 "wall 5.0 s · task time 6.8 s · speedup 1.35×",
+                "",
+                "late: fail-fast",
             ])
     }
 
@@ -151,6 +153,6 @@ struct StatusCommandTests {
         let text = Status.render(report, colour: true)
         #expect(text.hasPrefix("run 1 · finished · 3 tasks · wall 5.0 s\n"))
         #expect(text.contains("\u{1B}[31mfailed\u{1B}[0m"))
-        #expect(text.hasSuffix("wall 5.0 s · task time 6.8 s · speedup 1.35×\n"))
+        #expect(text.hasSuffix("wall 5.0 s · task time 6.8 s · speedup 1.35×\n\nlate: fail-fast\n"))
     }
 }

@@ -238,9 +238,11 @@ struct RunReportTests {
             Set(task.keys) == [
                 "name", "repo", "base", "branch", "worktree", "state", "exit_code", "signal", "reason", "seconds",
                 "commits", "changed_files", "log", "base_commit", "head_commit", "diffstat", "insertions",
-                "deletions", "note", "log_tail",
+                "deletions", "note", "log_tail", "source", "sync", "pushes",
             ])
-        for key in ["exit_code", "signal", "reason", "seconds", "commits", "base_commit", "head_commit"] {
+        for key in [
+            "exit_code", "signal", "reason", "seconds", "commits", "base_commit", "head_commit", "source", "sync",
+        ] {
             #expect(task[key] is NSNull, "\(key)")
         }
         #expect(task["diffstat"] as? [Any] != nil)

@@ -83,10 +83,17 @@ enum ProgressText {
         }
     }
 
-    /// `cloned https://host/org/a.git in 1.20 s` / `https://host/org/b.git: failed: …`.
+    /// `cloned https://host/org/a.git in 1.20 s` / `https://host/org/b.git: repository not found; …`.
     static func repoSynced(_ event: RunEvent) -> String {
         let repo = event.repo ?? "?"
-        guard event.state != "failed" else { return "\(repo) failed" + reasonSuffix(event) }
+        guard event.state != "failed" else {
+            // Remote errors already start with the URL: say it once.
+            var failed = event
+            if let reason = event.reason, reason.hasPrefix(repo + ": ") {
+                failed.reason = String(reason.dropFirst(repo.count + 2))
+            }
+            return "\(repo)" + (reasonSuffix(failed).isEmpty ? ": failed" : reasonSuffix(failed))
+        }
         return "\(event.state ?? "synced") \(repo)" + (event.seconds.map { " in " + secondsText($0) } ?? "")
     }
 

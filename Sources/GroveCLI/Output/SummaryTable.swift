@@ -15,6 +15,10 @@ enum SummaryTable {
         if branches { columns.append(.init("branch")) }
         let merges = branches && report.tasks.contains { $0.merge != nil }
         if merges { columns.append(.init("merge")) }
+        let syncs = branches && report.tasks.contains { $0.sync != nil }
+        if syncs { columns.insert(.init("clone"), at: 2) }
+        let pushes = branches && report.tasks.contains { !$0.pushes.isEmpty }
+        if pushes { columns.append(.init("push")) }
         var table = TextTable(columns)
         for task in report.tasks {
             let ended = task.state.isFinal
@@ -25,8 +29,17 @@ enum SummaryTable {
                 ended ? task.commits.map(String.init) ?? "-" : "-",
                 ended ? String(task.changedFiles.count) : "-",
             ]
+            if syncs { row.insert(task.sync ?? "-", at: 2) }
             if branches { row.append(task.branch) }
             if merges { row.append(task.merge.map { $0.result?.rawValue ?? $0.step.rawValue } ?? "-") }
+            if pushes {
+                row.append(
+                    task.pushes.isEmpty
+                        ? "-"
+                        : task.pushes.map { push in
+                            push.state.rawValue + (push.prURL != nil ? " + PR" : "")
+                        }.joined(separator: ", "))
+            }
             table.append(row)
         }
         return table.lines { _, column, text in

@@ -120,10 +120,9 @@ final class RepositoryQueue: Sendable {
             let reference = "refs/heads/\(base)"
             let pushed = try await Blocking.run {
                 let repository = try Repository.open(at: repo)
-                // A configured remote's URL holds no secret: GROVE_TOKEN, a credential helper or the ssh agent.
-                let url = try repository.remoteURL(named: remote) ?? remote
                 return try repository.push(
-                    to: remote, refspecs: ["\(reference):\(reference)"], credentials: Credentials.forURL(RemoteURL(url)))
+                    to: remote, refspecs: ["\(reference):\(reference)"],
+                    credentials: .forRemote(remote, in: repository))
             }
             switch pushed.first?.outcome {
             case .pushed: result.outcome = "pushed"

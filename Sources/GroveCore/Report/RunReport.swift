@@ -44,6 +44,9 @@ public struct RunReport: Codable, Sendable, Equatable {
     public struct TaskReport: Codable, Sendable, Equatable {
         public var name: String
         public var repo: String
+        /// For a URL repository: the URL (without credentials) and what the run did to its clone.
+        @Nullable public var source: String?
+        @Nullable public var sync: String?
         public var base: String
         public var branch: String
         public var worktree: String
@@ -66,10 +69,12 @@ public struct RunReport: Codable, Sendable, Equatable {
         @Nullable public var note: String?
         /// The last lines of the log (empty when there is no log yet).
         public var logTail: [String]
+        /// `grove push`'s results, one per remote.
+        public var pushes: [StatusReport.PushEntry]
 
         enum CodingKeys: String, CodingKey {
-            case name, repo, base, branch, worktree, state, signal, reason, seconds, commits, log
-            case diffstat, insertions, deletions, note
+            case name, repo, source, sync, base, branch, worktree, state, signal, reason, seconds, commits, log
+            case diffstat, insertions, deletions, note, pushes
             case exitCode = "exit_code"
             case changedFiles = "changed_files"
             case baseCommit = "base_commit"
@@ -91,7 +96,7 @@ public struct RunReport: Codable, Sendable, Equatable {
         // Failing to write this (a read-only home) must not stop the reading itself.
         _ = try? store.markInterrupted()
         let (run, records) = try store.runWithTasks(number: number)
-        let status = StatusReport(run: run, tasks: records, now: now)
+        let status = StatusReport(run: run, tasks: records, pushes: try store.pushes(run: run.number), now: now)
         self.run = status.run
         state = status.state
         wallSeconds = status.wallSeconds
@@ -102,13 +107,14 @@ public struct RunReport: Codable, Sendable, Equatable {
         tasks = zip(records, status.tasks).map { record, entry in
             let (diffstat, note) = repositories.diffstat(of: record)
             return TaskReport(
-                name: entry.name, repo: entry.repo, base: entry.base, branch: entry.branch, worktree: entry.worktree,
+                name: entry.name, repo: entry.repo, source: entry.source, sync: entry.sync, base: entry.base,
+                branch: entry.branch, worktree: entry.worktree,
                 state: entry.state, exitCode: entry.exitCode, signal: record.signal, reason: record.reason,
                 seconds: entry.seconds, commits: entry.commits, changedFiles: entry.changedFiles, log: entry.log,
                 baseCommit: record.baseCommit, headCommit: record.headCommit, diffstat: diffstat,
                 insertions: diffstat.reduce(0) { $0 + $1.insertions },
                 deletions: diffstat.reduce(0) { $0 + $1.deletions }, note: note,
-                logTail: LogTail.lines(ofFileAt: record.log, count: logLines))
+                logTail: LogTail.lines(ofFileAt: record.log, count: logLines), pushes: entry.pushes)
         }
         insertions = tasks.reduce(0) { $0 + $1.insertions }
         deletions = tasks.reduce(0) { $0 + $1.deletions }

@@ -191,7 +191,8 @@ public final class StateStore: Sendable {
     /// It only reads: call `markInterrupted()` first so a crashed run does not show as running.
     public func statusReport(run number: Int? = nil, now: Date = Date()) throws -> StatusReport {
         let (run, tasks) = try runWithTasks(number: number)
-        return StatusReport(run: run, tasks: tasks, merges: try merges(run: run.number), now: now)
+        return StatusReport(
+            run: run, tasks: tasks, merges: try merges(run: run.number), pushes: try pushes(run: run.number), now: now)
     }
 
     /// Run `number` (the latest when nil) and its tasks in order, read in one transaction so they

@@ -34,9 +34,11 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var log: String
         /// What `grove merge` made of the task; nil until a merge queue took it.
         @Nullable public var merge: MergeEntry?
+        /// What `grove push` did with the task's branch, one entry per remote (empty until pushed).
+        public var pushes: [PushEntry]
 
         enum CodingKeys: String, CodingKey {
-            case name, repo, source, sync, base, branch, worktree, state, reason, seconds, commits, log, merge
+            case name, repo, source, sync, base, branch, worktree, state, reason, seconds, commits, log, merge, pushes
             case exitCode = "exit_code"
             case changedFiles = "changed_files"
         }
@@ -66,6 +68,33 @@ public struct StatusReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// A task branch's last push to one remote, and its PR command's result.
+    public struct PushEntry: Codable, Sendable, Equatable {
+        public var remote: String
+        public var state: PushState
+        @Nullable public var reason: String?
+        /// Where grove left (or found) the remote's branch.
+        @Nullable public var commit: String?
+        /// The URL the PR command printed.
+        @Nullable public var prURL: String?
+        @Nullable public var prExitCode: Int32?
+
+        init(_ record: PushRecord) {
+            remote = record.remote
+            state = record.state
+            reason = record.reason
+            commit = record.commit
+            prURL = record.prURL
+            prExitCode = record.prExitCode
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case remote, state, reason, commit
+            case prURL = "pr_url"
+            case prExitCode = "pr_exit_code"
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
         case run, state, speedup, tasks
         case wallSeconds = "wall_seconds"
@@ -73,8 +102,11 @@ public struct StatusReport: Codable, Sendable, Equatable {
     }
 
     /// Builds the document from stored records; `now` stands for the end of what is still going on.
-    /// `merges` are the run's merge journal rows by task name.
-    public init(run: RunRecord, tasks: [TaskRecord], merges: [String: MergeRecord] = [:], now: Date = Date()) {
+    /// `merges` are the run's merge journal rows by task name, `pushes` its push rows.
+    public init(
+        run: RunRecord, tasks: [TaskRecord], merges: [String: MergeRecord] = [:], pushes: [PushRecord] = [],
+        now: Date = Date()
+    ) {
         self.run = run.number
         state = run.state
         let end = run.finishedAt ?? now
@@ -94,7 +126,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
                 branch: task.branch, worktree: task.worktree, state: task.state, exitCode: task.exitCode,
                 reason: task.reason, seconds: seconds.map { Self.rounded($0, places: 3) },
                 commits: task.commits, changedFiles: task.changedFiles, log: task.log,
-                merge: merges[task.name].map(MergeEntry.init))
+                merge: merges[task.name].map(MergeEntry.init),
+                pushes: pushes.filter { $0.task == task.name }.map(PushEntry.init))
         }
         let sum = self.tasks.reduce(0) { $0 + ($1.seconds ?? 0) }
         taskSeconds = Self.rounded(sum, places: 3)
