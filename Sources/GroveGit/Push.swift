@@ -23,9 +23,16 @@ extension Repository {
     /// remote (hooks, races) are reported per ref too. Throws only when the push as a whole
     /// fails: `RemoteError` when the remote cannot be found, reached or authenticated against.
     /// Credentials in the URL, and `credentials`, go through the callback as for a clone.
-    public func push(to remoteOrURL: String, refspecs: [String], credentials: Credentials = .none) throws
-        -> [PushResult]
-    {
+    ///
+    /// `leases` (by destination ref) push a ref with force only if the remote has it where the
+    /// caller expects (`--force-with-lease`): otherwise it is rejected with `stale info`. The
+    /// remote's refs are listed and the push is sent over one connection, and the remote checks
+    /// each ref's old id when it updates it, so a ref moved by someone else in between is refused
+    /// by the remote rather than replaced.
+    public func push(
+        to remoteOrURL: String, refspecs: [String], credentials: Credentials = .none,
+        leases: [String: PushLease] = [:]
+    ) throws -> [PushResult] {
         let (remote, remoteURL) = try openRemote(remoteOrURL, forPush: true)
         defer { git_remote_free(remote) }
         let session = remoteURL.isLocal ? nil : CredentialSession(credentials.filling(from: remoteURL))
@@ -37,16 +44,26 @@ extension Repository {
 
         return try withExtendedLifetime(context) {
             let remoteHeads = try context.transport(remoteURL) { try listRemoteHeads(remote, callbacks: &callbacks) }
-            // The push connects again: offer first what got this connection through.
+            // The push goes over this connection; should the transport ask again, offer first
+            // what got it through.
+            defer { git_remote_disconnect(remote) }
             session?.accept()
             var results: [String: PushResult] = [:]
-            var toPush: [(spec: String, destination: String)] = []
+            var toPush: [(spec: String, sent: String, destination: String)] = []
             for spec in refspecs {
-                let parsed = ParsedRefspec(spec)
-                if let verdict = try precheck(parsed, remoteTip: remoteHeads[parsed.destination]) {
+                var parsed = ParsedRefspec(spec)
+                let remoteTip = remoteHeads[parsed.destination]
+                if let lease = leases[parsed.destination] {
+                    if let stale = try leaseProblem(lease, parsed, remoteTip: remoteTip) {
+                        results[spec] = PushResult(refspec: spec, destination: parsed.destination, outcome: stale)
+                        continue
+                    }
+                    parsed.force = remoteTip != nil
+                }
+                if let verdict = try precheck(parsed, remoteTip: remoteTip) {
                     results[spec] = PushResult(refspec: spec, destination: parsed.destination, outcome: verdict)
                 } else {
-                    toPush.append((spec, parsed.destination))
+                    toPush.append((spec, parsed.text, parsed.destination))
                 }
             }
             if !toPush.isEmpty {
@@ -55,11 +72,11 @@ extension Repository {
                     git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
                 options.callbacks = callbacks
                 try context.transport(remoteURL) {
-                    try withStrArray(toPush.map(\.spec)) { specs in
+                    try withStrArray(toPush.map(\.sent)) { specs in
                         try GitError.check(git_remote_push(remote, specs, &options), "git_remote_push")
                     }
                 }
-                for (spec, destination) in toPush {
+                for (spec, _, destination) in toPush {
                     let outcome: PushResult.Outcome
                     if let status = context.pushStatuses[destination], let reason = status {
                         outcome = .rejected(reason: reason)
@@ -78,7 +95,6 @@ extension Repository {
         -> [String: ObjectID]
     {
         try GitError.check(git_remote_connect(remote, GIT_DIRECTION_PUSH, &callbacks, nil, nil), "git_remote_connect")
-        defer { git_remote_disconnect(remote) }
         var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
         var count = 0
         try GitError.check(git_remote_ls(&heads, &count, remote), "git_remote_ls")
@@ -88,6 +104,27 @@ extension Repository {
             result[String(cString: head.pointee.name)] = ObjectID(head.pointee.oid)
         }
         return result
+    }
+
+    /// Why a leased ref must not be pushed (the remote's ref is not where the lease expects it);
+    /// nil when it may be, with force. A remote already at the local tip is left to `precheck`.
+    private func leaseProblem(_ lease: PushLease, _ spec: ParsedRefspec, remoteTip: ObjectID?) throws
+        -> PushResult.Outcome?
+    {
+        if let source = spec.source, let local = (try? reference(named: source))?.target, local == remoteTip {
+            return nil
+        }
+        switch (lease, remoteTip) {
+        case (.absent, nil): return nil
+        case (.at(let expected), let actual?) where actual == expected: return nil
+        case (.absent, let actual?):
+            return .rejected(reason: "stale info: the remote has \(spec.destination) at \(actual.short), expected none")
+        case (.at(let expected), nil):
+            return .rejected(reason: "stale info: the remote has no \(spec.destination), expected \(expected.short)")
+        case (.at(let expected), let actual?):
+            return .rejected(
+                reason: "stale info: the remote has \(spec.destination) at \(actual.short), expected \(expected.short)")
+        }
     }
 
     /// Decides a ref's fate before sending anything, as git does: nil means "push it".
@@ -125,11 +162,20 @@ extension Repository {
     }
 }
 
+/// Where a `--force-with-lease` push expects the remote's ref: absent, or at a commit.
+public enum PushLease: Sendable, Equatable {
+    case absent
+    case at(ObjectID)
+}
+
 /// `[+]src:dst`, with `dst` defaulting to `src`; an empty `src` deletes `dst`.
 struct ParsedRefspec {
-    let force: Bool
+    var force: Bool
     let source: String?
     let destination: String
+
+    /// The refspec as libgit2 takes it.
+    var text: String { (force ? "+" : "") + (source ?? "") + ":" + destination }
 
     init(_ text: String) {
         force = text.hasPrefix("+")

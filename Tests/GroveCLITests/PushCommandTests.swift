@@ -139,8 +139,8 @@ struct PushCommandTests {
         let expected = try #require(pushed?.commit)
         #expect(
             lease.lines.first?.hasPrefix(
-                "note-1  rejected: stale info: origin's grove/1/note-1 is at \(theirs.prefix(7)): it moved since grove"
-                    + " pushed \(expected.prefix(7))") == true, "\(lease.stdout)")
+                "note-1  rejected: stale info: the remote has refs/heads/grove/1/note-1 at \(theirs.prefix(7)),"
+                    + " expected \(expected.prefix(7)) (where grove last pushed it)") == true, "\(lease.stdout)")
         #expect(try lsRemote()["refs/heads/grove/1/note-1"] == theirs)
         #expect(pushed?.state == .rejected)
     }

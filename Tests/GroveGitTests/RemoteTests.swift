@@ -406,6 +406,79 @@ import Testing
 
     // MARK: remote-side rejection through git daemon
 
+    /// `--force-with-lease`: a ref is replaced only where the caller expects it, otherwise it is
+    /// `stale info` and the remote is left alone.
+    @Test func leasesForceOnlyWhereExpected() throws {
+        let sandbox = try Sandbox()
+        let (local, remote) = try Self.pushSetup(sandbox)
+        let first = try local.commit("first", files: ["b.txt": "b\n"])
+        try local.git("push", "-q", "origin", "main:refs/heads/feature")
+        // Rewrite the branch locally: a plain push would be a non-fast-forward.
+        try local.git("reset", "-q", "--hard", "HEAD~1")
+        let rewritten = try local.commit("rewritten", files: ["c.txt": "c\n"])
+        try local.git("branch", "-f", "feature", rewritten)
+        let repository = try local.open()
+        let spec = "refs/heads/feature:refs/heads/feature"
+
+        let plain = try repository.push(to: remote, refspecs: [spec])
+        #expect(plain.first?.outcome == .rejected(reason: "non-fast-forward"))
+        let wrong = try repository.push(
+            to: remote, refspecs: [spec], leases: ["refs/heads/feature": .at(try Self.id(rewritten))])
+        #expect(
+            wrong.first?.outcome
+                == .rejected(
+                    reason:
+                        "stale info: the remote has refs/heads/feature at \(first.prefix(7)), expected \(rewritten.prefix(7))"
+                ))
+        let absent = try repository.push(to: remote, refspecs: [spec], leases: ["refs/heads/feature": .absent])
+        #expect(absent.first.map { "\($0.outcome)" }?.contains("expected none") == true)
+        #expect(try Self.lsRemote(remote)["refs/heads/feature"] == first)
+
+        let leased = try repository.push(
+            to: remote, refspecs: [spec], leases: ["refs/heads/feature": .at(try Self.id(first))])
+        #expect(leased.first?.outcome == .pushed)
+        #expect(try Self.lsRemote(remote)["refs/heads/feature"] == rewritten)
+        let again = try repository.push(
+            to: remote, refspecs: [spec], leases: ["refs/heads/feature": .at(try Self.id(first))])
+        #expect(again.first?.outcome == .upToDate)
+        let fresh = try repository.push(
+            to: remote, refspecs: ["refs/heads/main:refs/heads/new"], leases: ["refs/heads/new": .absent])
+        #expect(fresh.first?.outcome == .pushed)
+    }
+
+    /// The lease is checked against the refs listed on the connection the push is sent over, and
+    /// the remote checks each old id as it updates: a ref moved by someone else in between (here
+    /// by the remote's `update` hook, just before receive-pack updates it) is refused, not replaced.
+    @Test func aRefMovedDuringTheLeasedPushIsRefusedByTheRemote() throws {
+        let sandbox = try Sandbox()
+        let (local, _) = try Self.pushSetup(sandbox)
+        let served = sandbox.child("served")
+        let remote = served + "/leased.git"
+        try Shell.run(["git", "init", "-q", "--bare", "-b", "main", remote])
+        let base = try local.revParse("main")
+        try local.git("push", "-q", remote, "main", "main:refs/heads/feature")
+        let theirs = try local.commit("theirs", files: ["t.txt": "t\n"])
+        try local.git("push", "-q", remote, "HEAD:refs/heads/theirs")
+        try local.git("reset", "-q", "--hard", base)
+        let ours = try local.commit("ours", files: ["o.txt": "o\n"])
+        try local.git("branch", "-f", "feature", ours)
+        let hook = remote + "/hooks/update"
+        try "#!/bin/sh\n[ \"$1\" = refs/heads/feature ] && git update-ref refs/heads/feature \(theirs)\nexit 0\n"
+            .write(toFile: hook, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook)
+        let daemon = try GitDaemon(basePath: served)
+        defer { daemon.stop() }
+
+        let results = try local.open().push(
+            to: daemon.url("leased.git"), refspecs: ["refs/heads/feature:refs/heads/feature"],
+            leases: ["refs/heads/feature": .at(try Self.id(base))])
+        guard case .rejected = results.first?.outcome else {
+            Issue.record("expected a rejection, got \(results)")
+            return
+        }
+        #expect(try Self.lsRemote(remote)["refs/heads/feature"] == theirs)
+    }
+
     @Test func aHookRejectionReachesTheRightRef() throws {
         let sandbox = try Sandbox()
         let (local, _) = try Self.pushSetup(sandbox)

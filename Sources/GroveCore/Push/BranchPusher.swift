@@ -219,27 +219,24 @@ public struct BranchPusher: Sendable {
         }
         let present = tasks.filter { tips[$0.name] != nil }
 
-        var forced: Set<String> = []
-        if options.forceWithLease && !present.isEmpty {
-            let verdicts = lease(present, tips: tips, previous: previous, in: repository)
-            for (name, verdict) in verdicts {
-                switch verdict {
-                case .plain: break
-                case .force: forced.insert(name)
-                case .refuse(let outcome): outcomes[name] = outcome
-                }
+        // `--force-with-lease`: each branch may replace the remote's only where grove last left
+        // it (or, never pushed, only if the remote lacks it); GroveGit checks that on the
+        // connection the push goes over, and the remote checks it again as it updates.
+        var leases: [String: PushLease] = [:]
+        if options.forceWithLease {
+            for task in present {
+                let expected = previous[task.name]?.commit.flatMap(ObjectID.init(hex:))
+                leases["refs/heads/\(task.branch)"] = expected.map(PushLease.at) ?? .absent
             }
         }
 
         let toPush = present.filter { outcomes[$0.name] == nil }
         guard !toPush.isEmpty else { return outcomes }
-        let specs = toPush.map { task in
-            (forced.contains(task.name) ? "+" : "") + "refs/heads/\(task.branch):refs/heads/\(task.branch)"
-        }
+        let specs = toPush.map { task in "refs/heads/\(task.branch):refs/heads/\(task.branch)" }
         let results: [PushResult]
         do {
             results = try repository.push(
-                to: remote, refspecs: specs, credentials: .forRemote(remote, in: repository))
+                to: remote, refspecs: specs, credentials: .forRemote(remote, in: repository), leases: leases)
         } catch {
             let reason = "push to \(remote) failed: \(Self.describe(error))"
             for task in toPush { outcomes[task.name] = BranchOutcome(state: .failed, reason: reason) }
@@ -271,6 +268,10 @@ public struct BranchPusher: Sendable {
     /// lacks) get what to do next; a remote's own reason (a hook) is kept as it is.
     private func rejection(_ reason: String, task: TaskRecord) -> String {
         let remote = options.remote
+        if reason.hasPrefix("stale info: ") {
+            return "\(reason) (where grove last pushed it); someone else moved \(remote)'s \(task.branch): look at it"
+                + " (`git -C \(ShellWord.quoted(task.repo)) fetch \(remote)`) before replacing it, nothing was pushed"
+        }
         guard reason == "non-fast-forward" || reason == "fetch first" else { return Self.redacted(reason) }
         if options.forceWithLease {
             return "\(reason): \(remote)'s \(task.branch) moved while grove was pushing; nothing was replaced"
@@ -278,77 +279,6 @@ public struct BranchPusher: Sendable {
         return "\(reason): \(remote)'s \(task.branch) has commits the local branch lacks; look at them"
             + " (`git -C \(ShellWord.quoted(task.repo)) fetch \(remote)`), or, if only grove pushed it there,"
             + " replace it with `grove push --force-with-lease`"
-    }
-
-    /// What `--force-with-lease` decided for one branch.
-    enum LeaseVerdict: Sendable {
-        /// Push without force: the remote lacks the branch (and grove never pushed it), or is already there.
-        case plain
-        /// The remote's branch is where grove last pushed it: replace it.
-        case force
-        /// Do not push.
-        case refuse(BranchOutcome)
-    }
-
-    /// Reads where the remote's branches are (a fetch of the remote, so its remote-tracking refs
-    /// are current) and compares each with what grove last pushed there.
-    private func lease(
-        _ tasks: [TaskRecord], tips: [String: ObjectID], previous: [String: PushRecord], in repository: Repository
-    ) -> [String: LeaseVerdict] {
-        let remote = options.remote
-        func all(_ reason: String) -> [String: LeaseVerdict] {
-            Dictionary(
-                uniqueKeysWithValues: tasks.map { ($0.name, .refuse(BranchOutcome(state: .failed, reason: reason))) })
-        }
-        let tracking = "refs/remotes/\(remote)/"
-        let fetchSpec = (try? repository.configString("remote.\(remote).fetch")) ?? nil
-        guard let fetchSpec, ["+refs/heads/*:\(tracking)*", "refs/heads/*:\(tracking)*"].contains(fetchSpec) else {
-            return all(
-                "--force-with-lease reads \(remote)'s branches through \(tracking)*, but remote.\(remote).fetch is"
-                    + " \(fetchSpec.map { "'\($0)'" } ?? "unset"); push without --force-with-lease,"
-                    + " or set it with `git config remote.\(remote).fetch '+refs/heads/*:\(tracking)*'`")
-        }
-        do {
-            try repository.fetch(remote: remote, credentials: .forRemote(remote, in: repository))
-        } catch {
-            return all(
-                "--force-with-lease needs where \(remote)'s branches are: fetching failed: \(Self.describe(error))")
-        }
-        var verdicts: [String: LeaseVerdict] = [:]
-        for task in tasks {
-            guard let local = tips[task.name] else { continue }
-            let expected = previous[task.name]?.commit.flatMap(ObjectID.init(hex:))
-            let actual: ObjectID?
-            do {
-                actual = try repository.reference(named: tracking + task.branch)?.target
-            } catch {
-                verdicts[task.name] = .refuse(
-                    BranchOutcome(
-                        state: .failed, reason: "cannot read \(tracking)\(task.branch): \(Self.describe(error))"))
-                continue
-            }
-            let stale: String
-            if actual == local || (actual == nil && expected == nil) {
-                verdicts[task.name] = .plain
-                continue
-            } else if let actual, actual == expected {
-                verdicts[task.name] = .force
-                continue
-            } else if let expected, actual == nil {
-                stale = "\(remote)'s \(task.branch) was deleted since grove pushed \(expected.short)"
-            } else if let actual, let expected {
-                stale =
-                    "\(remote)'s \(task.branch) is at \(actual.short): it moved since grove pushed \(expected.short)"
-            } else {
-                stale = "\(remote) has \(task.branch) at \(actual?.short ?? "?"), which grove never pushed"
-            }
-            verdicts[task.name] = .refuse(
-                BranchOutcome(
-                    state: .rejected,
-                    reason: "stale info: \(stale); look at it (`git -C \(ShellWord.quoted(task.repo)) log"
-                        + " \(tracking)\(task.branch)`) before replacing it, nothing was pushed"))
-        }
-        return verdicts
     }
 
     /// Writes a PR body; the problem when it cannot.
