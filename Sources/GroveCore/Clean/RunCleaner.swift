@@ -63,17 +63,7 @@ public final class RunCleaner: Sendable {
     public func execute(
         control: CleanControl = CleanControl(), beforeActing: (@Sendable (String, [CleanItem]) -> Void)? = nil
     ) async -> CleanReport {
-        var groups: [[TaskRecord]] = []
-        var indexByRepository: [String: Int] = [:]
-        for task in tasks {
-            let key = CleanPaths.canonical(task.repo)
-            if let index = indexByRepository[key] {
-                groups[index].append(task)
-            } else {
-                indexByRepository[key] = groups.count
-                groups.append([task])
-            }
-        }
+        let groups = TaskRecord.groupedByRepository(tasks)
         let results = await withTaskGroup(of: StaleCleaner.RepositoryResult.self) { group in
             for tasks in groups {
                 group.addTask { await self.clean(tasks, control: control, beforeActing: beforeActing) }

@@ -108,20 +108,8 @@ struct RepositoryValidator {
             throw PlanError(base.location, "base \"\(base.value)\" is not a valid branch name")
         }
         let name = branchName(branchTemplate, task: task)
-        guard Repository.isValidBranchName(name) else {
-            throw PlanError(
-                branchTemplate.location,
-                "branch name \"\(name)\" for task \"\(task)\" is not valid in git; change the task name or the"
-                    + " branch template")
-        }
-        let key = source.cachePath + "\n" + name
-        if let other = claimed[key] {
-            throw PlanError(
-                branchTemplate.location,
-                "tasks \"\(other)\" and \"\(task)\" would both use branch \"\(name)\" in \(source.display);"
-                    + " put {task} in the branch template")
-        }
-        claimed[key] = task
+        try checkValid(name, task: task, template: branchTemplate)
+        try claim(name, in: source.cachePath, shown: source.display, task: task, template: branchTemplate)
         return Checked(
             repository: source.cachePath, source: source, base: base?.value ?? "", baseCommit: nil, branch: name)
     }
@@ -142,12 +130,7 @@ struct RepositoryValidator {
     private mutating func checkBranch(
         _ name: String, in repository: Repository, shown: String, task: String, template: Located<String>
     ) throws {
-        guard Repository.isValidBranchName(name) else {
-            throw PlanError(
-                template.location,
-                "branch name \"\(name)\" for task \"\(task)\" is not valid in git; change the task name or the"
-                    + " branch template")
-        }
+        try checkValid(name, task: task, template: template)
         if try repository.branch(named: name) != nil {
             throw PlanError(
                 template.location,
@@ -162,14 +145,30 @@ struct RepositoryValidator {
                 "branch \"\(name)\" cannot be created in \(shown) because branch \"\(existing)\" exists;"
                     + " rename that branch or use another branch template")
         }
-        let key = repository.commonDirectory + "\n" + name
-        if let other = claimed[key] {
+        try claim(name, in: repository.commonDirectory, shown: shown, task: task, template: template)
+    }
+
+    private func checkValid(_ name: String, task: String, template: Located<String>) throws(PlanError) {
+        guard Repository.isValidBranchName(name) else {
+            throw PlanError(
+                template.location,
+                "branch name \"\(name)\" for task \"\(task)\" is not valid in git; change the task name or the"
+                    + " branch template")
+        }
+    }
+
+    /// Records that `task` takes branch `name` in the repository identified by `key`; a second
+    /// task taking it is an error.
+    private mutating func claim(
+        _ name: String, in key: String, shown: String, task: String, template: Located<String>
+    ) throws(PlanError) {
+        if let other = claimed[key + "\n" + name] {
             throw PlanError(
                 template.location,
                 "tasks \"\(other)\" and \"\(task)\" would both use branch \"\(name)\" in \(shown);"
                     + " put {task} in the branch template")
         }
-        claimed[key] = task
+        claimed[key + "\n" + name] = task
     }
 
     private func checkCopy(_ copy: [Located<String>], root: String?, shown: String) throws(PlanError) {

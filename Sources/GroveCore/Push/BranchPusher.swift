@@ -97,17 +97,7 @@ public struct BranchPusher: Sendable {
     /// Cancelling the calling task (Ctrl-C) lets pushes under way finish, ends a running PR
     /// command's group, and starts nothing else.
     public func execute() async -> PushReport {
-        var groups: [[TaskRecord]] = []
-        var indexByRepository: [String: Int] = [:]
-        for task in tasks {
-            let key = CleanPaths.canonical(task.repo)
-            if let index = indexByRepository[key] {
-                groups[index].append(task)
-            } else {
-                indexByRepository[key] = groups.count
-                groups.append([task])
-            }
-        }
+        let groups = TaskRecord.groupedByRepository(tasks)
         let results = await withTaskGroup(of: [String: PushReport.TaskPush].self) { group in
             for tasks in groups {
                 group.addTask { await self.push(tasks) }

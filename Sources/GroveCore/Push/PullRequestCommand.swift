@@ -76,30 +76,22 @@ public struct PullRequestCommand: Sendable, Equatable {
         var index = template.startIndex
         while index < template.endIndex {
             let character = template[index]
+            if quoting != .single && character == "\\" {
+                // A backslash keeps the next character as it is (outside single quotes).
+                result.append(character)
+                index = template.index(after: index)
+                if index < template.endIndex {
+                    result.append(template[index])
+                    index = template.index(after: index)
+                }
+                continue
+            }
             switch quoting {
             case .single:
                 if character == "'" { quoting = .none }
             case .double:
-                if character == "\\" {
-                    result.append(character)
-                    index = template.index(after: index)
-                    if index < template.endIndex {
-                        result.append(template[index])
-                        index = template.index(after: index)
-                    }
-                    continue
-                }
                 if character == "\"" { quoting = .none }
             case .none:
-                if character == "\\" {
-                    result.append(character)
-                    index = template.index(after: index)
-                    if index < template.endIndex {
-                        result.append(template[index])
-                        index = template.index(after: index)
-                    }
-                    continue
-                }
                 if character == "'" {
                     quoting = .single
                 } else if character == "\"" {

@@ -121,3 +121,23 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
         public static let state = Column(CodingKeys.state)
     }
 }
+
+extension TaskRecord {
+    /// `tasks` in groups of one repository each (paths compared after resolving links), groups
+    /// in the order their first task comes, tasks in their order: commands that act per
+    /// repository (clean, push) work through these.
+    static func groupedByRepository(_ tasks: [TaskRecord]) -> [[TaskRecord]] {
+        var groups: [[TaskRecord]] = []
+        var indexByRepository: [String: Int] = [:]
+        for task in tasks {
+            let key = CleanPaths.canonical(task.repo)
+            if let index = indexByRepository[key] {
+                groups[index].append(task)
+            } else {
+                indexByRepository[key] = groups.count
+                groups.append([task])
+            }
+        }
+        return groups
+    }
+}
