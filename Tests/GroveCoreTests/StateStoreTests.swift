@@ -28,7 +28,7 @@ struct StateStoreTests {
         #expect(rows.map { $0[0] as? String } == ["grdb_migrations", "run", "task"])
         #expect(
             try SQLite.query(home.database, "SELECT identifier FROM grdb_migrations").map { $0[0] as? String } == [
-                "v1", "v2", "v3", "v4-clean", "v5-remote",
+                "v1", "v2", "v3", "v4-clean", "v5-remote", "v6-strategies",
             ]
         )
         #expect(try SQLite.query(home.database, "PRAGMA journal_mode").first?.first as? String == "wal")
@@ -85,7 +85,7 @@ struct StateStoreTests {
         #expect(failures.withLock { $0 } == 0)
         #expect(
             try SQLite.query(path, "SELECT identifier FROM grdb_migrations").map { $0[0] as? String } == [
-                "v1", "v2", "v3", "v4-clean", "v5-remote",
+                "v1", "v2", "v3", "v4-clean", "v5-remote", "v6-strategies",
             ])
     }
 

@@ -130,6 +130,36 @@ enum Schema {
                 table.foreignKey(["run", "task"], references: "task", columns: ["run", "name"], onDelete: .cascade)
             }
         }
+        migrator.registerMigration("v6-strategies") { db in
+            // Execution strategies: `depends_on` (names of tasks of the same run), the retries a
+            // task may take and the attempts it made. `base_commit` is where the task's branch
+            // started: the base for a task without dependencies, its dependency's tip (or their
+            // merge) otherwise — what `grove merge` replays a dependent's own commits from.
+            try db.alter(table: "task") { table in
+                table.add(column: "depends_on", .jsonText).notNull().defaults(to: "[]")
+                table.add(column: "retries", .integer).notNull().defaults(to: 0)
+                table.add(column: "attempts", .integer).notNull().defaults(to: 0)
+            }
+            // Every finished attempt of a task that was tried again (the last attempt is the task
+            // row itself): how it ended, its log, and the ref that keeps what it left.
+            try db.create(table: "attempt") { table in
+                table.column("run", .integer).notNull()
+                table.column("task", .text).notNull()
+                table.column("number", .integer).notNull()
+                table.column("state", .text).notNull()
+                table.column("exit_code", .integer)
+                table.column("signal", .integer)
+                table.column("reason", .text)
+                table.column("started_at", .datetime)
+                table.column("finished_at", .datetime)
+                table.column("seconds", .double)
+                table.column("log", .text).notNull()
+                table.column("saved_ref", .text)
+                table.column("saved_commit", .text)
+                table.primaryKey(["run", "task", "number"])
+                table.foreignKey(["run", "task"], references: "task", columns: ["run", "name"], onDelete: .cascade)
+            }
+        }
         return migrator
     }
 }

@@ -16,7 +16,8 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var sourceSync: String?
     /// The base branch; empty for a URL repository until it is fetched (then its default branch).
     public var base: String
-    /// Where `base` pointed when the task was planned (hex object id).
+    /// Where the task's branch started (hex object id): where `base` pointed when the task was
+    /// planned, or, for a task with `depends_on`, its dependency's tip (or their merge).
     public var baseCommit: String?
     /// The task branch's tip once the task ended (hex object id), with any leftovers committed.
     public var headCommit: String?
@@ -44,6 +45,12 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     /// The command's pid and process group, so leftovers of a crashed grove can be found and ended.
     public var pid: Int32?
     public var pgid: Int32?
+    /// Tasks of the same run this one starts after (and from): `depends_on`.
+    public var dependsOn: [String] = []
+    /// How many more times a failed or timed-out attempt may be tried (`--retries`, `retries:`).
+    public var retries: Int = 0
+    /// Attempts made so far (0 before the first starts).
+    public var attempts: Int = 0
 
     public static let databaseTableName = "task"
 
@@ -102,7 +109,8 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
 
     enum CodingKeys: String, CodingKey {
         case run, name, position, repo, base, branch, worktree, command, instructions, state, signal, reason
-        case seconds, commits, log, slot, pid, pgid, source
+        case seconds, commits, log, slot, pid, pgid, source, retries, attempts
+        case dependsOn = "depends_on"
         case sourceSync = "source_sync"
         case exitCode = "exit_code"
         case baseCommit = "base_commit"
