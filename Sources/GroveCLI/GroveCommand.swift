@@ -17,7 +17,7 @@ public struct GroveCommand: AsyncParsableCommand {
             nothing changed; 3 another grove holds the repository's lock; 130 interrupted.
             """,
         version: GroveVersion.description,
-        subcommands: [Run.self, Status.self, Logs.self, Merge.self, Clean.self, Push.self, Report.self]
+        subcommands: [Run.self, Status.self, Logs.self, Retry.self, Merge.self, Clean.self, Push.self, Report.self]
     )
 
     public init() {}

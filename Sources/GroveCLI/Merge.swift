@@ -25,6 +25,11 @@ struct Merge: AsyncParsableCommand {
             puts its branch back. A tree that was checked with the same command before is
             not checked again.
 
+            A task with depends_on lands after its dependencies, with only its own commits
+            (those after where its branch started). When a dependency does not land, its
+            dependents are parked as `blocked`, their branches untouched; the next `grove
+            merge` tries them again.
+
             --plan changes nothing: it prints per repository the order, and for each
             queued task the paths it shares with other tasks, whether it merges cleanly
             with base and with each other task, and what the queue will meet (the queue's

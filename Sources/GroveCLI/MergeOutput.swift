@@ -54,7 +54,7 @@ enum MergeTable {
             switch MergeResult(rawValue: word) {
             case .landed: .green
             case .conflict, .checkFailed, .error: .red
-            case .notReached: .yellow
+            case .notReached, .blocked: .yellow
             case .nothingToLand, nil: nil
             }
         return colour?.paint(text, enabled: enabled) ?? text

@@ -9,7 +9,7 @@ struct Run: AsyncParsableCommand {
         commandName: "run",
         abstract: "Create a worktree + branch per task, run the commands concurrently, commit what each leaves behind.",
         usage:
-            "grove run [FILE] [--repo R]... [--repos-file F] [--count N] [-j N] [--clone-jobs N] [--timeout D] [--fail-fast] [--json] [-- CMD...]",
+            "grove run [FILE] [--repo R]... [--repos-file F] [--count N] [-j N] [--clone-jobs N] [--timeout D] [--retries N] [--first N] [--fail-fast] [--json] [-- CMD...]",
         discussion: """
             Tasks come from FILE (grove.yaml; JSON too) or from the flags: one task per --repo, or
             --count variants of one task. Each task gets the branch grove/<run>/<task> from its base and a
@@ -20,8 +20,13 @@ struct Run: AsyncParsableCommand {
             default branch (or base:) as fetched now. Credentials: the URL's user:token, else GROVE_TOKEN,
             else git's credential helpers; ssh uses the ssh agent. Secrets are never stored or shown.
 
-            Exit status: 0 all tasks succeeded; 1 some task failed, timed out or was cancelled;
-            2 bad input (nothing was created); 130 interrupted (Ctrl-C or SIGTERM).
+            Tasks with depends_on start once their dependencies succeeded, on a branch made from theirs;
+            a task whose dependency did not succeed is skipped. --retries N tries a failed or timed-out
+            task again in its worktree, reset to its start (what the attempt left is kept in
+            refs/grove/attempts/<run>/<task>/<n>); --first N cancels the rest once N tasks succeeded.
+
+            Exit status: 0 all tasks succeeded (with --first N: N did); 1 some task failed, timed out,
+            was cancelled or skipped; 2 bad input (nothing was created); 130 interrupted (Ctrl-C or SIGTERM).
             """
     )
 
@@ -54,6 +59,14 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Cancel the other tasks at the first failure.")
     var failFast = false
 
+    @Option(help: "Try a failed or timed-out task again, up to N more times (overrides the task file's retries:).")
+    var retries: Int?
+
+    @Option(
+        help: "Stop once N tasks succeeded: the others are cancelled (with --count: race N variants, keep the winners)."
+    )
+    var first: Int?
+
     @Flag(help: "Newline-delimited JSON events on stdout instead of the display and summary.")
     var json = false
 
@@ -69,7 +82,7 @@ struct Run: AsyncParsableCommand {
         do { home = try GroveHome.resolve() } catch { throw CommandFailure.badInput(error.localizedDescription) }
         let flags = RunFlags(
             file: file, repos: repos, count: count, name: name, jobs: jobs, timeout: timeout, failFast: failFast,
-            command: command, reposFile: reposFile, cloneJobs: cloneJobs)
+            command: command, reposFile: reposFile, cloneJobs: cloneJobs, retries: retries, first: first)
         let runner: Runner
         do {
             runner = try Runner.start(
@@ -82,12 +95,15 @@ struct Run: AsyncParsableCommand {
         if !json {
             print(SummaryTable.render(report), terminator: "")
         }
-        throw ExitCode(Self.exitStatus(report))
+        throw ExitCode(Self.exitStatus(report, first: runner.plan.first))
     }
 
-    /// 130 when interrupted, 1 when any task did not succeed, else 0.
-    static func exitStatus(_ report: StatusReport) -> Int32 {
+    /// 130 when interrupted; with `--first N`, 0 once N tasks succeeded; else 1 when any task did
+    /// not succeed, 0 when all did.
+    static func exitStatus(_ report: StatusReport, first: Int? = nil) -> Int32 {
         if report.state == .interrupted { return ExitStatus.interrupted }
-        return report.tasks.allSatisfy { $0.state == .succeeded } ? ExitStatus.success : ExitStatus.failed
+        let succeeded = report.tasks.count { $0.state == .succeeded }
+        if let first { return succeeded >= first ? ExitStatus.success : ExitStatus.failed }
+        return succeeded == report.tasks.count ? ExitStatus.success : ExitStatus.failed
     }
 }

@@ -67,6 +67,12 @@ struct Status: AsyncParsableCommand {
             if task.state != .succeeded, let reason = task.reason {
                 notes.append("\(task.name): \(LogTail.clean(reason))")
             }
+            for attempt in task.attempts.dropLast() {
+                notes.append(
+                    "\(task.name): attempt \(attempt.number) \(attempt.state.rawValue)"
+                        + (attempt.exitCode.map { " (exit \($0))" } ?? "") + ", log \(attempt.log)"
+                        + (attempt.savedRef.map { ", what it left is in \($0)" } ?? ""))
+            }
             for push in task.pushes {
                 if !push.state.isSuccess {
                     notes.append(

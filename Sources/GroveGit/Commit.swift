@@ -46,11 +46,13 @@ extension Repository {
     }
 
     /// Commits everything in this working tree — modifications, new files and deletions,
-    /// skipping what `.gitignore` ignores — on top of HEAD, moving HEAD's branch. Returns nil
-    /// (and commits nothing) when the tree already matches HEAD.
-    public func commitAll(message: String, author: Signature? = nil, committer: Signature? = nil) throws
-        -> ObjectID?
-    {
+    /// skipping what `.gitignore` ignores — on top of HEAD, moving HEAD's branch (or, with
+    /// `updatingHead: false`, no ref at all: a snapshot). Returns nil (and commits nothing) when
+    /// the tree already matches HEAD.
+    public func commitAll(
+        message: String, author: Signature? = nil, committer: Signature? = nil, updatingHead: Bool = true
+    ) throws -> ObjectID? {
+        let updateRef = updatingHead ? "HEAD" : nil
         guard !isBare else {
             throw GitError(
                 function: "commitAll", code: -1, errorClass: 6,
@@ -93,11 +95,11 @@ extension Repository {
             defer { git_commit_free(parent) }
             var parents: [OpaquePointer?] = [parent]
             try GitError.check(
-                git_commit_create(&newID, pointer, "HEAD", authorRaw, committerRaw, nil, message, tree, 1, &parents),
+                git_commit_create(&newID, pointer, updateRef, authorRaw, committerRaw, nil, message, tree, 1, &parents),
                 "git_commit_create")
         } else {
             try GitError.check(
-                git_commit_create(&newID, pointer, "HEAD", authorRaw, committerRaw, nil, message, tree, 0, nil),
+                git_commit_create(&newID, pointer, updateRef, authorRaw, committerRaw, nil, message, tree, 0, nil),
                 "git_commit_create")
         }
         return ObjectID(newID)

@@ -360,11 +360,11 @@ struct ProgressOutputTests {
         let json = """
             {"run":3,"state":"finished","wall_seconds":12.345,"task_seconds":61.04,"speedup":4.96,"tasks":[
             {"name":"fix-auth-bug","repo":"/r/a","base":"main","branch":"grove/3/fix-auth-bug","worktree":"/w/a",
-             "state":"succeeded","exit_code":0,"seconds":41.5,"commits":2,"changed_files":["a","b","c"],"log":"/l/a","pushes":[]},
+             "state":"succeeded","exit_code":0,"seconds":41.5,"commits":2,"changed_files":["a","b","c"],"log":"/l/a","pushes":[],"attempts":[],"depends_on":[]},
             {"name":"b","repo":"/r/b","base":"main","branch":"grove/3/b","worktree":"/w/b",
-             "state":"failed","exit_code":3,"seconds":9.54,"commits":null,"changed_files":[],"log":"/l/b","pushes":[]},
+             "state":"failed","exit_code":3,"seconds":9.54,"commits":null,"changed_files":[],"log":"/l/b","pushes":[],"attempts":[],"depends_on":[]},
             {"name":"c","repo":"/r/c","base":"main","branch":"grove/3/c","worktree":"/w/c",
-             "state":"queued","exit_code":null,"seconds":null,"commits":null,"changed_files":[],"log":"/l/c","pushes":[]}]}
+             "state":"queued","exit_code":null,"seconds":null,"commits":null,"changed_files":[],"log":"/l/c","pushes":[],"attempts":[],"depends_on":[]}]}
             """
         return try JSONDecoder().decode(StatusReport.self, from: Data(json.utf8))
     }

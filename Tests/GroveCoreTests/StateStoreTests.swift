@@ -174,7 +174,7 @@ struct StateStoreTests {
         #expect(tasks.count == 3)
         let keys: Set<String> = [
             "name", "repo", "base", "branch", "worktree", "state", "exit_code", "seconds", "commits",
-            "changed_files", "log", "merge", "source", "sync", "reason", "pushes",
+            "changed_files", "log", "merge", "source", "sync", "reason", "pushes", "attempts", "depends_on",
         ]
         for entry in tasks { #expect(Set(entry.keys) == keys) }
         #expect(tasks.map { $0["name"] as? String } == ["a", "b", "c"])

@@ -28,9 +28,10 @@ struct FinishedCounts: Sendable, Equatable {
     var failed = 0
     var timedOut = 0
     var cancelled = 0
+    var skipped = 0
 
     /// Every task that reached a final state.
-    var done: Int { succeeded + failed + timedOut + cancelled }
+    var done: Int { succeeded + failed + timedOut + cancelled + skipped }
 
     mutating func add(_ state: String?) {
         switch state.flatMap(TaskState.init(rawValue:)) {
@@ -38,6 +39,7 @@ struct FinishedCounts: Sendable, Equatable {
         case .failed: failed += 1
         case .timedOut: timedOut += 1
         case .cancelled: cancelled += 1
+        case .skipped: skipped += 1
         default: break
         }
     }
@@ -46,6 +48,7 @@ struct FinishedCounts: Sendable, Equatable {
     func description(colour: Bool = false) -> String {
         let parts = [
             (succeeded, TaskState.succeeded), (failed, .failed), (timedOut, .timedOut), (cancelled, .cancelled),
+            (skipped, .skipped),
         ]
         .filter { $0.0 > 0 }
         .map { "\($0.0) " + TerminalColour.paintState($0.1.rawValue, enabled: colour) }
@@ -69,6 +72,8 @@ enum ProgressText {
             return "[\(event.task ?? "?")] running" + slot + reasonSuffix(event)
         case .taskFinished:
             return taskFinished(event, colour: colour)
+        case .taskRetrying:
+            return taskRetrying(event, colour: colour)
         case .runStopping:
             return "run \(event.run) stopping" + reasonSuffix(event)
         case .runFinished:
@@ -132,6 +137,20 @@ enum ProgressText {
         if let commits = event.commits { line += " · " + plural(commits, "commit") }
         if let files = event.changedFiles { line += " · " + plural(files.count, "file") + " changed" }
         return line + reasonSuffix(event)
+    }
+
+    /// `[a] attempt 1 failed (exit 1), trying again (attempt 2 of 3)…`.
+    static func taskRetrying(_ event: RunEvent, colour: Bool = false) -> String {
+        let next = event.attempt ?? 2
+        var line =
+            "[\(event.task ?? "?")] attempt \(next - 1) "
+            + TerminalColour.paintState(event.state ?? "failed", enabled: colour)
+        if let code = event.exitCode {
+            line += " (exit \(code))"
+        } else if let signal = event.signal {
+            line += " (signal \(signal))"
+        }
+        return line + reasonSuffix(event) + "; trying again (attempt \(next))"
     }
 
     /// `run 3 finished in 12.3 s: 6 succeeded, 1 failed` / `run 3 interrupted after 4.2 s: …`.

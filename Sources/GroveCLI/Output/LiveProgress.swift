@@ -48,6 +48,8 @@ final class LiveProgress: RunObserver {
             return
         case .repoSynced:
             block.add(ProgressText.repoSynced(event))
+        case .taskRetrying:
+            block.add(ProgressText.taskRetrying(event, colour: colour))
         case .taskPreparing, .taskStarted, .repoSyncing, .repoProgress:
             break
         }
@@ -143,6 +145,7 @@ final class LiveProgress: RunObserver {
         parts.append("\(state.active.count) running")
         parts.append("\(state.counts.failed + state.counts.timedOut) failed")
         if state.counts.cancelled > 0 { parts.append("\(state.counts.cancelled) cancelled") }
+        if state.counts.skipped > 0 { parts.append("\(state.counts.skipped) skipped") }
         if let start = state.startedAt { parts.append(String(format: "%.1f s", max(0, now.timeIntervalSince(start)))) }
         return parts.joined(separator: " · ")
     }
@@ -224,7 +227,7 @@ struct LiveProgressState: Sendable, Equatable {
         case .taskFinished:
             if let index { active.remove(at: index) }
             counts.add(event.state)
-        case .runStarted, .runStopping, .runFinished, .repoSyncing, .repoProgress, .repoSynced:
+        case .runStarted, .runStopping, .runFinished, .repoSyncing, .repoProgress, .repoSynced, .taskRetrying:
             break
         }
     }

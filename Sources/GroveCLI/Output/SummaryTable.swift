@@ -12,6 +12,8 @@ enum SummaryTable {
         var columns: [TextTable.Column] = [
             .init("task"), .init("state"), .init("seconds", .right), .init("commits", .right), .init("files", .right),
         ]
+        let retried = report.tasks.contains { $0.attempts.count > 1 }
+        if retried { columns.insert(.init("attempts", .right), at: 3) }
         if branches { columns.append(.init("branch")) }
         let merges = branches && report.tasks.contains { $0.merge != nil }
         if merges { columns.append(.init("merge")) }
@@ -29,6 +31,7 @@ enum SummaryTable {
                 ended ? task.commits.map(String.init) ?? "-" : "-",
                 ended ? String(task.changedFiles.count) : "-",
             ]
+            if retried { row.insert(String(max(1, task.attempts.count)), at: 3) }
             if syncs { row.insert(task.sync ?? "-", at: 2) }
             if branches { row.append(task.branch) }
             if merges { row.append(task.merge.map { $0.result?.rawValue ?? $0.step.rawValue } ?? "-") }

@@ -74,7 +74,7 @@ enum TerminalColour: String, Sendable {
         switch state {
         case "succeeded": return .green
         case "failed", "timed_out": return .red
-        case "cancelled", "interrupted": return .yellow
+        case "cancelled", "interrupted", "skipped": return .yellow
         default: return nil
         }
     }

@@ -23,9 +23,10 @@ public struct TaskPlan: Sendable, Equatable, Codable {
     public var task: String
     public var base: String
     public var branch: String
-    /// Commits it has that base lacks.
+    /// Commits it has that base lacks (a dependent: its own, not its dependencies').
     public var commits: Int
-    /// The paths it changed since it left base (renames give both names).
+    /// The paths it changed since it left base, or a dependent since it left its dependencies
+    /// (renames give both names).
     public var paths: [String]
     /// Other queued tasks of the repository that change some of the same paths: task → paths.
     public var sharesPathsWith: [String: [String]]
@@ -36,7 +37,7 @@ public struct TaskPlan: Sendable, Equatable, Codable {
     /// Other queued tasks it does not merge cleanly with: task → conflicting paths.
     public var conflictsWith: [String: [String]]
     /// What the queue will make of it, run in this order: `landed`, `conflict`,
-    /// `nothing_to_land` or `error` (checks are not predicted).
+    /// `nothing_to_land`, `error` or `blocked` (checks are not predicted).
     public var predicted: MergeResult
     /// For a predicted `conflict`: the paths.
     public var predictedConflicts: [String]
@@ -60,10 +61,13 @@ extension MergeOptions.Order: Codable {}
 
 /// Builds `RepositoryPlan`s. Blocking: call through `Blocking.run`.
 enum MergePlanner {
-    /// The plan of one repository's queue, in `order`; `tasks` are in run order.
-    /// Without `simulate`, the predicted results are left out (only the order is wanted).
+    /// The plan of one repository's queue, in `order` (each task after its dependencies);
+    /// `tasks` are in run order. `landed`: tasks of the run an earlier merge landed, which
+    /// count as landed dependencies. Without `simulate`, the predicted results are left out
+    /// (only the order is wanted).
     static func plan(
-        repo: String, tasks: [TaskRecord], order: MergeOptions.Order, committer: Signature?, simulate: Bool = true
+        repo: String, tasks: [TaskRecord], order: MergeOptions.Order, committer: Signature?, simulate: Bool = true,
+        landed: Set<String> = []
     ) throws -> RepositoryPlan {
         // One handle whose writes stay in memory: the simulated rebases (and anything a merge
         // prediction might write) never reach the object database.
@@ -85,8 +89,13 @@ enum MergePlanner {
             fact.tip = try repository.branch(named: task.branch)?.target
             if let baseTip = fact.baseTip, let tip = fact.tip {
                 fact.commits = try repository.aheadBehind(tip, baseTip).ahead
+                // A dependent's own commits and paths: those since it left its dependencies.
+                let since =
+                    try Rebasing.upstream(of: tip, start: Pipeline.start(of: task), baseTip: baseTip, in: repository)
+                    ?? baseTip
+                if fact.commits > 0, since != baseTip { fact.commits = try repository.aheadBehind(tip, since).ahead }
                 if fact.commits > 0 {
-                    for change in try repository.changedPaths(of: tip, since: baseTip) {
+                    for change in try repository.changedPaths(of: tip, since: since) {
                         fact.paths.insert(change.path)
                         if let old = change.oldPath { fact.paths.insert(old) }
                     }
@@ -122,14 +131,25 @@ enum MergePlanner {
                 conflictsWith: conflicts[fact.task.name] ?? [:], predicted: .landed, predictedConflicts: [])
         }
         if order == .planned { plans = ordered(plans) }
+        let records = Dictionary(tasks.map { ($0.name, $0) }) { first, _ in first }
+        plans = Pipeline.ordered(plans, name: \.task) { records[$0.task]?.dependsOn ?? [] }
         guard simulate else { return RepositoryPlan(repo: repo, tasks: plans) }
 
         // Run the queue's own rebases, in order, against simulated base tips.
         let tips = Dictionary(facts.map { ($0.task.name, $0.tip) }) { first, _ in first }
         var baseTips: [String: ObjectID] = [:]
         for fact in facts { if let baseTip = fact.baseTip { baseTips[fact.task.base] = baseTip } }
+        var dependencies = DependencyResults(landed: landed)
         for index in plans.indices {
             let plan = plans[index]
+            guard let task = records[plan.task] else { continue }
+            let blockage = dependencies.blockage(of: task)
+            defer { dependencies.record(plan.task, plans[index].predicted, blockedBy: blockage) }
+            if let blockage {
+                plans[index].predicted = .blocked
+                plans[index].reason = blockage.reason
+                continue
+            }
             guard let tip = tips[plan.task] ?? nil else {
                 plans[index].predicted = .error
                 plans[index].reason = "its branch \(plan.branch) no longer exists"
@@ -140,7 +160,8 @@ enum MergePlanner {
                 plans[index].reason = "its base \(plan.base) no longer exists"
                 continue
             }
-            switch try Rebasing.rebase(tip, onto: baseTip, in: repository, committer: committer) {
+            let start = Pipeline.start(of: task)
+            switch try Rebasing.rebase(tip, onto: baseTip, start: start, in: repository, committer: committer) {
             case .nothingToLand:
                 plans[index].predicted = .nothingToLand
             case .conflict(_, let paths):
@@ -172,7 +193,8 @@ extension MergeQueue {
             repositories.append(
                 try await Blocking.run {
                     try MergePlanner.plan(
-                        repo: queue.repo, tasks: tasks, order: options.order, committer: options.committer)
+                        repo: queue.repo, tasks: tasks, order: options.order, committer: options.committer,
+                        landed: Set(landed.keys))
                 })
         }
         return MergePlan(run: run.number, order: options.order, repositories: repositories)

@@ -22,6 +22,7 @@ public final class MergeQueue: Sendable {
         public var repo: String
         /// Its git common directory: tasks whose paths share it share one queue (one set of refs).
         public var commonDirectory: String
+        /// In run order, except that each task comes after its dependencies.
         public var tasks: [TaskRecord]
         /// With `--push`: each base of the queue and the remote it goes to.
         public var pushes: [(base: String, remote: String)] = []
@@ -93,6 +94,8 @@ public final class MergeQueue: Sendable {
                 queues.append(Queue(repo: task.repo, commonDirectory: common, tasks: [task]))
             }
         }
+        // Dependencies (`depends_on`) land before their dependents.
+        for index in queues.indices { queues[index].tasks = Pipeline.ordered(queues[index].tasks) }
         if let target = options.push {
             for index in queues.indices {
                 queues[index].pushes = try pushes(of: queues[index], to: target)

@@ -15,6 +15,9 @@ public enum MergeResult: String, Sendable, Codable, CaseIterable, DatabaseValueC
     /// It could not be tried (its branch is gone, its worktree cannot take the check…); the
     /// reason says what to do.
     case error
+    /// A dependency (`depends_on`) did not land, so it was not tried: its branch and worktree
+    /// are untouched, and the next `grove merge` tries it again once the dependency lands.
+    case blocked
     /// The queue stopped before it (`--on-conflict stop`, a checkout of base with local
     /// changes, Ctrl-C); it is tried again by the next `grove merge`.
     case notReached = "not_reached"
@@ -39,7 +42,7 @@ public enum MergeStep: String, Sendable, Codable, CaseIterable, DatabaseValueCon
     case cleaning
     /// Landed and cleaned up (or kept with `--keep`): final.
     case cleaned
-    /// A final result other than landed (conflict, check_failed, nothing_to_land, error).
+    /// A final result other than landed (conflict, check_failed, nothing_to_land, error, blocked).
     case parked
 
     /// True while the task is in the middle of the queue: a merge that finds such a row was killed.

@@ -44,8 +44,13 @@ final class RepositoryQueue: Sendable {
     /// Runs the queue to its end (or its stop) and reports every task of it.
     func execute() async -> RepositoryMergeReport {
         var report = RepositoryMergeReport(repo: repo)
-        func add(_ outcome: TaskMergeOutcome) {
+        // Tasks of the run an earlier merge landed count as landed dependencies, in any queue.
+        let landedEarlier = ((try? store.merges(run: run.number)) ?? [:]).values
+            .filter { $0.step == .cleaned && $0.result == .landed }.map(\.task)
+        var dependencies = DependencyResults(landed: landedEarlier)
+        func add(_ outcome: TaskMergeOutcome, blockedBy blockage: DependencyResults.Blockage? = nil) {
             report.tasks.append(outcome)
+            dependencies.record(outcome.task, outcome.result, blockedBy: blockage)
             finished(outcome)
         }
         var recovered: [String: TaskMergeOutcome] = [:]
@@ -82,6 +87,12 @@ final class RepositoryQueue: Sendable {
                     earlier.result == .landed
                 {
                     add(Self.outcome(of: earlier, earlier: true))
+                    continue
+                }
+                // A dependent whose dependency did not land is not tried: its branch is left as
+                // it is, and the next `grove merge` tries it again.
+                if let blockage = dependencies.blockage(of: task) {
+                    add(try block(task, blockage), blockedBy: blockage)
                     continue
                 }
                 let outcome = try await process(task)
@@ -145,6 +156,15 @@ final class RepositoryQueue: Sendable {
     }
 
     // MARK: One task
+
+    /// Parks a task whose dependency did not land as `blocked`, touching nothing of it.
+    private func block(_ task: TaskRecord, _ blockage: DependencyResults.Blockage) throws -> TaskMergeOutcome {
+        var record = newRecord(task, step: .parked)
+        record.result = .blocked
+        record.reason = blockage.reason
+        try store.saveMerge(record)
+        return Self.outcome(of: record)
+    }
 
     /// Takes one task through the queue and returns its result. Throws `QueueStop` when the
     /// queue must stop before the task could land (everything it moved is put back first).
@@ -240,8 +260,8 @@ final class RepositoryQueue: Sendable {
         var commits: Int
     }
 
-    /// Rebases the task's commits onto the current base tip in memory: no ref, index or file
-    /// changes, only new commit objects.
+    /// Rebases the task's commits (a dependent's own only) onto the current base tip in memory:
+    /// no ref, index or file changes, only new commit objects.
     private func prepare(_ task: TaskRecord) throws -> Preparation {
         let repository = try Repository.open(at: repo)
         guard let base = try repository.branch(named: task.base) else {
@@ -258,18 +278,29 @@ final class RepositoryQueue: Sendable {
                     task, .error,
                     reason: "its branch \(task.branch) no longer exists in \(repo); nothing is left to land"))
         }
-        switch try Rebasing.rebase(tip, onto: base.target, in: repository, committer: options.committer) {
-        case .nothingToLand(let alreadyApplied):
+        let start = Pipeline.start(of: task)
+        switch try Rebasing.rebase(tip, onto: base.target, start: start, in: repository, committer: options.committer) {
+        case .nothingToLand(let empty):
             let reason =
-                alreadyApplied
-                ? "its changes are already in \(task.base)" : "\(task.base) already has all of its commits"
+                switch empty {
+                case .inBase: "\(task.base) already has all of its commits"
+                case .alreadyApplied: "its changes are already in \(task.base)"
+                case .noOwnCommits: "it has no commits of its own beyond its dependencies'"
+                }
             return .finished(outcome(task, .nothingToLand, reason: reason))
         case .conflict(let commit, let paths):
             let summary = (try? repository.commit(commit).summary).map { " (\($0))" } ?? ""
+            // A dependent replayed only its own commits: the same is what to do by hand.
+            let own = try Rebasing.upstream(of: tip, start: start, baseTip: base.target, in: repository)
+            let fix =
+                own.map {
+                    "rebase its own commits onto \(task.base) yourself"
+                        + " (`git -C \(task.worktree) rebase --onto \(task.base) \($0.short)`)"
+                } ?? "rebase \(task.branch) onto \(task.base) yourself"
             var parked = outcome(
                 task, .conflict,
                 reason: "commit \(commit.short)\(summary) does not apply on \(task.base) at \(base.target.short);"
-                    + " rebase \(task.branch) onto \(task.base) yourself, then run `grove merge` again")
+                    + " \(fix), then run `grove merge` again")
             parked.conflicts = paths
             return .finished(parked)
         case .candidate(let newTip, let commits):

@@ -8,11 +8,13 @@ public enum TaskState: String, Sendable, Codable, CaseIterable {
     case failed
     case timedOut = "timed_out"
     case cancelled
+    /// Never started because a task it depends on did not succeed.
+    case skipped
 
     /// True once the task will not change state again in this run.
     public var isFinal: Bool {
         switch self {
-        case .succeeded, .failed, .timedOut, .cancelled: return true
+        case .succeeded, .failed, .timedOut, .cancelled, .skipped: return true
         case .queued, .preparing, .running: return false
         }
     }

@@ -9,6 +9,8 @@ public struct Plan: Sendable, Equatable {
     public var failFast: Bool
     /// URL repositories cloned or fetched at once (`--clone-jobs`).
     public var cloneJobs: Int
+    /// `--first N`: the run stops (cancelling the rest) once this many tasks succeeded.
+    public var first: Int?
     /// The task file's absolute path, when the run came from one.
     public var taskFile: String?
     /// In start order.
@@ -39,7 +41,10 @@ public struct PlannedTask: Sendable, Equatable {
     public var environment: [String: String]
     public var timeout: Duration?
     public var instructions: String
+    /// Tasks of this run that must succeed first; the branch starts from their tip (or merge).
     public var dependsOn: [String]
+    /// Extra attempts after a failed or timed-out one.
+    public var retries: Int
 
     /// What the placeholders of an argv command stand for in this task.
     public var commandValues: CommandValues {
@@ -73,12 +78,18 @@ public struct RunFlags: Sendable, Equatable {
     public var reposFile: String?
     /// `--clone-jobs N`: URL repositories cloned or fetched at once.
     public var cloneJobs: Int?
+    /// `--retries N`: extra attempts for every task (overrides `retries:`).
+    public var retries: Int?
+    /// `--first N`: stop once N tasks succeeded.
+    public var first: Int?
 
     public init(
         file: String? = nil, repos: [String] = [], count: Int? = nil, name: String? = nil, jobs: Int? = nil,
         timeout: String? = nil, failFast: Bool = false, command: [String] = [], reposFile: String? = nil,
-        cloneJobs: Int? = nil
+        cloneJobs: Int? = nil, retries: Int? = nil, first: Int? = nil
     ) {
+        self.retries = retries
+        self.first = first
         self.file = file
         self.reposFile = reposFile
         self.cloneJobs = cloneJobs

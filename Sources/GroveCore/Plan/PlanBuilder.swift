@@ -76,14 +76,6 @@ public struct PlanBuilder {
                     "task \"\(entry.name.value)\" has no command; add `command:` to it or at the top level,"
                         + " or give one after `--`")
             }
-            if let dependency = entry.dependsOn.first {
-                // Validated by the parser, but not acted on yet: running the task anyway, out of
-                // order and from base, would quietly do the wrong thing.
-                throw PlanError(
-                    dependency.location,
-                    "depends_on is not supported by this version of grove yet; remove it and run the stages"
-                        + " as separate runs")
-            }
             let template = settings.branch ?? Located(Self.defaultBranchTemplate, at: entry.name.location)
             let checked = try validator.check(
                 entry, base: settings.base, branchTemplate: template, copy: settings.copy ?? [], directory: directory)
@@ -99,11 +91,20 @@ public struct PlanBuilder {
                     baseCommit: checked.baseCommit, branch: checked.branch, worktree: worktree, command: taskCommand,
                     setup: settings.setup?.value, copy: (settings.copy ?? []).map(\.value),
                     environment: settings.env ?? [:], timeout: settings.timeout?.value,
-                    instructions: entry.instructions, dependsOn: entry.dependsOn.map(\.value)))
+                    instructions: entry.instructions, dependsOn: entry.dependsOn.map(\.value),
+                    retries: flags.retries ?? settings.retries?.value ?? 0))
+        }
+        try checkPipelines(entries, tasks)
+        if let retries = flags.retries, !(0...100).contains(retries) {
+            throw PlanError(.flag("--retries"), "--retries is \(retries); give 0 to 100 extra attempts")
+        }
+        if let first = flags.first, !(1...tasks.count).contains(first) {
+            throw PlanError(
+                .flag("--first"), "--first is \(first); give 1 to \(tasks.count) (the number of tasks in this run)")
         }
         return Plan(
-            run: run, jobs: jobs, failFast: flags.failFast, cloneJobs: try cloneJobs(flags), taskFile: taskFile,
-            tasks: tasks)
+            run: run, jobs: jobs, failFast: flags.failFast, cloneJobs: try cloneJobs(flags), first: flags.first,
+            taskFile: taskFile, tasks: tasks)
     }
 
     private func jobs(file: TaskFile?, flags: RunFlags) throws(PlanError) -> Int {
@@ -114,6 +115,31 @@ public struct PlanBuilder {
             return jobs
         }
         return file?.jobs?.value ?? max(1, processorCount)
+    }
+
+    /// A task starts from its dependencies' branches and lands into the same base after them, so
+    /// they must share its repository and base.
+    private func checkPipelines(_ entries: [TaskEntry], _ tasks: [PlannedTask]) throws(PlanError) {
+        let byName = Dictionary(uniqueKeysWithValues: tasks.map { ($0.name, $0) })
+        for (entry, task) in zip(entries, tasks) {
+            for dependency in entry.dependsOn {
+                guard let other = byName[dependency.value] else { continue }
+                if other.repository != task.repository {
+                    throw PlanError(
+                        dependency.location,
+                        "task \"\(task.name)\" depends on \"\(other.name)\", which runs in another repository"
+                            + " (\(other.source?.display ?? other.repository)); a task can only start from a branch of its own"
+                            + " repository")
+                }
+                if other.base != task.base {
+                    throw PlanError(
+                        dependency.location,
+                        "task \"\(task.name)\" (base \(task.base.isEmpty ? "the default" : task.base)) depends on"
+                            + " \"\(other.name)\" (base \(other.base.isEmpty ? "the default" : other.base)); give them the"
+                            + " same base")
+                }
+            }
+        }
     }
 
     /// `--clone-jobs`, 4 by default: clones wait on the network more than on the CPU.

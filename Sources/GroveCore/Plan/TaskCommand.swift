@@ -1,7 +1,7 @@
 /// A task's command: a string runs under `/bin/sh -c` and reads task data from the `GROVE_*`
 /// environment; a list runs as argv with placeholders filled inside each item, so task data never
 /// meets a shell.
-public enum TaskCommand: Sendable, Equatable {
+public enum TaskCommand: Sendable, Equatable, Codable {
     case shell(String)
     case arguments([String])
 

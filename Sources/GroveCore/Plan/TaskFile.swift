@@ -22,6 +22,8 @@ public struct TaskSettings: Sendable, Equatable {
     public var timeout: Located<Duration>?
     /// Branch name template; `{run}` and `{task}` are filled in by the plan.
     public var branch: Located<String>?
+    /// Extra attempts after a failed or timed-out one.
+    public var retries: Located<Int>?
 
     public init() {}
 
@@ -34,6 +36,7 @@ public struct TaskSettings: Sendable, Equatable {
         merged.copy = copy ?? defaults.copy
         merged.timeout = timeout ?? defaults.timeout
         merged.branch = branch ?? defaults.branch
+        merged.retries = retries ?? defaults.retries
         if let inherited = defaults.env {
             merged.env = inherited.merging(env ?? [:]) { $1 }
         }

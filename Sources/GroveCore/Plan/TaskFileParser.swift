@@ -4,11 +4,11 @@ import Yams
 /// Turns task file text into a `TaskFile`, reporting the first problem with its line and column.
 struct TaskFileParser {
     static let topLevelKeys = [
-        "base", "jobs", "timeout", "command", "setup", "copy", "env", "branch", "repos", "tasks",
+        "base", "jobs", "timeout", "command", "setup", "copy", "env", "branch", "retries", "repos", "tasks",
     ]
     static let taskKeys = [
         "name", "repo", "base", "command", "setup", "copy", "env", "timeout", "instructions", "depends_on",
-        "branch",
+        "branch", "retries",
     ]
 
     let path: String
@@ -179,6 +179,7 @@ struct TaskFileParser {
         case "env": settings.env = try environment(value)
         case "timeout": settings.timeout = try timeout(value)
         case "branch": settings.branch = Located(try branchTemplate(value), at: location(value))
+        case "retries": settings.retries = try retries(value)
         default: return false
         }
         return true
@@ -277,6 +278,17 @@ struct TaskFileParser {
         }
         guard count >= 1 else {
             throw PlanError(location(node), "jobs is \(count); give at least 1 (or leave it out for one per CPU core)")
+        }
+        return Located(count, at: location(node))
+    }
+
+    private func retries(_ node: Node) throws(PlanError) -> Located<Int> {
+        guard tagName(node) == .int, let count = node.int else {
+            throw PlanError(
+                location(node), "retries must be a whole number of extra attempts, like 2, not \(kind(node))")
+        }
+        guard (0...100).contains(count) else {
+            throw PlanError(location(node), "retries is \(count); give 0 to 100 extra attempts")
         }
         return Located(count, at: location(node))
     }

@@ -87,7 +87,7 @@ public struct BranchPusher: Sendable {
             return (task.commits ?? 0) > 0 ? nil : "no commits: the task changed nothing"
         case .queued, .preparing, .running:
             return "the task is \(task.state.rawValue); push it once it has succeeded"
-        case .failed, .timedOut, .cancelled:
+        case .failed, .timedOut, .cancelled, .skipped:
             return
                 "the task \(task.state == .timedOut ? "timed out" : task.state.rawValue); only succeeded tasks are pushed"
         }

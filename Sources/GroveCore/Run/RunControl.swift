@@ -12,6 +12,8 @@ public final class RunControl: Sendable {
         case failFast(task: String)
         /// The state database could not be written: a run that cannot be recorded must not go on unseen.
         case stateFailure
+        /// `--first N`: N tasks succeeded, so the others are cancelled; the run ends `finished`.
+        case firstN(Int)
     }
 
     private struct State {
@@ -61,6 +63,11 @@ public final class RunControl: Sendable {
     /// `--fail-fast` after `task` failed: the others are cancelled like on Ctrl-C, but the run finishes.
     func failFast(after task: String) {
         stopAll(.failFast(task: task))
+    }
+
+    /// `--first N` is reached: the other tasks are cancelled like on Ctrl-C, but the run finishes.
+    func firstReached(_ count: Int) {
+        stopAll(.firstN(count))
     }
 
     /// The state database failed: every task is ended like on Ctrl-C.

@@ -20,6 +20,10 @@ public struct RunEvent: Sendable, Equatable, Encodable {
         case taskPreparing = "task_preparing"
         /// The task's command was spawned; `slot`, `pid` and `log` are set.
         case taskStarted = "task_started"
+        /// An attempt of the task failed or timed out and it is tried again: `state`, `exitCode`,
+        /// `signal` and `reason` describe the attempt that ended, `attempt` is the next one's
+        /// number, `log` where the ended attempt's output was moved.
+        case taskRetrying = "task_retrying"
         /// The task reached a final state; `state`, `seconds` and, when known, `exitCode`,
         /// `commits`, `changedFiles` and `reason` are set.
         case taskFinished = "task_finished"
@@ -50,6 +54,8 @@ public struct RunEvent: Sendable, Equatable, Encodable {
     public var wallSeconds: Double?
     public var taskSeconds: Double?
     public var speedup: Double?
+    /// For `task_retrying`: the number of the attempt about to start (2 for the first retry).
+    public var attempt: Int?
     /// For `repo_*` events: the repository's URL, without credentials.
     public var repo: String?
     public var action: String?
@@ -67,7 +73,7 @@ public struct RunEvent: Sendable, Equatable, Encodable {
     enum CodingKeys: String, CodingKey {
         case kind = "event"
         case run, time, task, tasks, jobs, slot, pid, log, state, signal, seconds, commits, reason, speedup, repo
-        case action
+        case action, attempt
         case receivedObjects = "received_objects"
         case totalObjects = "total_objects"
         case receivedBytes = "received_bytes"

@@ -15,12 +15,21 @@ public final class Runner: Sendable {
     private let storeFailure = Mutex<(any Error)?>(nil)
     /// The control of the run being executed, so a state-database failure can stop it.
     private let activeControl = Mutex<RunControl?>(nil)
+    /// Final states and tips of the run's tasks, for `depends_on` and `--first`.
+    private let board: TaskBoard
+    /// `grove retry`: the attempts each task made before this execution (empty for a new run).
+    private let earlier: [String: Int]
 
-    init(plan: Plan, store: StateStore, home: GroveHome, record: RunRecord) {
+    init(
+        plan: Plan, store: StateStore, home: GroveHome, record: RunRecord, settled: [TaskRecord] = [],
+        earlier: [String: Int] = [:]
+    ) {
+        self.earlier = earlier
         self.plan = plan
         self.store = store
         self.home = home
         self.record = record
+        board = TaskBoard(scheduled: plan.tasks, settled: settled)
     }
 
     /// Plans a run from `flags` and stores it with its tasks `queued`. Bad input throws
@@ -45,12 +54,18 @@ public final class Runner: Sendable {
                     failFast: plan.failFast, arguments: arguments
                 ) { run in
                     plan.tasks.enumerated().map { position, task in
-                        TaskRecord(
+                        var record = TaskRecord(
                             run: run.number, name: task.name, position: position, repo: task.repository,
                             base: task.base, branch: task.branch, worktree: task.worktree, command: task.argv,
                             instructions: task.instructions.isEmpty ? nil : task.instructions,
                             log: home.log(run: run.number, task: task.name), baseCommit: task.baseCommit?.hex,
                             source: task.source?.display, queuedAt: run.startedAt)
+                        record.dependsOn = task.dependsOn
+                        record.retries = task.retries
+                        record.spec = TaskSpec(
+                            command: task.command, setup: task.setup, environment: task.environment, copy: task.copy,
+                            timeoutSeconds: task.timeout.map { Double($0.components.seconds) })
+                        return record
                     }
                 }
                 try FileManager.default.createDirectory(
@@ -98,30 +113,34 @@ public final class Runner: Sendable {
         let slots = SlotPool(count: plan.jobs)
         await withTaskGroup(of: Void.self) { group in
             var running = 0
-            var next = 0
-            while next < plan.tasks.count, !control.isStopping {
-                if running == plan.jobs {
-                    await group.next()
-                    running -= 1
+            // In plan order; a task whose dependencies have not all succeeded waits, and the
+            // first ready one starts, so independent tasks run around a pipeline.
+            var pending = plan.tasks
+            while !control.isStopping {
+                skipBlocked(&pending, observer: observer)
+                if running < plan.jobs, let index = pending.firstIndex(where: board.isReady) {
+                    let task = pending.remove(at: index)
+                    running += 1
+                    let slot = slots.take()
+                    // Recorded here, not in the child, so tasks enter `preparing` in the order they start.
+                    save { try store.updateTask(run: plan.run, name: task.name) { $0.prepare() } }
+                    observer.handle(RunEvent(.taskPreparing, run: plan.run, task: task.name))
+                    group.addTask {
+                        if let ready = await self.fetchSource(
+                            of: task, from: sources, control: control, observer: observer)
+                        {
+                            await self.perform(ready, slot: slot, control: control, observer: observer)
+                        }
+                        slots.give(back: slot)
+                    }
                     continue
                 }
-                let task = plan.tasks[next]
-                next += 1
-                running += 1
-                let slot = slots.take()
-                // Recorded here, not in the child, so tasks enter `preparing` strictly in plan order.
-                save { try store.updateTask(run: plan.run, name: task.name) { $0.prepare() } }
-                observer.handle(RunEvent(.taskPreparing, run: plan.run, task: task.name))
-                group.addTask {
-                    if let ready = await self.fetchSource(of: task, from: sources, control: control, observer: observer)
-                    {
-                        await self.perform(ready, slot: slot, control: control, observer: observer)
-                    }
-                    slots.give(back: slot)
-                }
+                guard running > 0 else { break }
+                await group.next()
+                running -= 1
             }
             await group.waitForAll()
-            for task in plan.tasks[next...] {
+            for task in pending {
                 finish(task, .cancelled, reason: Self.notStarted(control.stop), observer: observer)
             }
         }
@@ -130,7 +149,7 @@ public final class Runner: Sendable {
         let runState: RunState =
             switch control.stop {
             case .interrupted, .stateFailure: .interrupted
-            case .failFast, nil: .finished
+            case .failFast, .firstN, nil: .finished
             }
         save { _ = try store.setRunState(plan.run, runState) }
         if let failure = storeFailure.withLock({ $0 }) { throw failure }
@@ -142,6 +161,38 @@ public final class Runner: Sendable {
         finished.speedup = report.speedup
         observer.handle(finished)
         return report
+    }
+
+    /// Ends as `skipped` every pending task that can no longer start (a dependency did not
+    /// succeed), repeating until none is left, so a failure skips a whole chain at once.
+    private func skipBlocked(_ pending: inout [PlannedTask], observer: any RunObserver) {
+        var changed = true
+        while changed {
+            changed = false
+            for task in pending {
+                guard let reason = board.blocker(of: task) else { continue }
+                pending.removeAll { $0.name == task.name }
+                finish(task, .skipped, reason: "not started: \(reason)", observer: observer)
+                changed = true
+            }
+        }
+    }
+
+    /// A task with dependencies starts from their tip, or from an in-memory merge of their tips;
+    /// nil and a reason when they conflict.
+    private static func startCommit(of task: PlannedTask, heads: [ObjectID], run: Int) throws -> (ObjectID?, String?) {
+        let repository = try Repository.open(at: task.repository)
+        let message = "grove: start of \(task.name) (run \(run)): merge of \(task.dependsOn.joined(separator: ", "))\n"
+        switch try repository.mergeCommit(of: heads, message: message) {
+        case .merged(let commit): return (commit, nil)
+        case .conflicts(let paths):
+            return (
+                nil,
+                "not started: its dependencies \(task.dependsOn.joined(separator: " and ")) conflict in"
+                    + " \(paths.prefix(5).joined(separator: ", "))\(paths.count > 5 ? ", …" : ""); make them agree or"
+                    + " chain them (one depends on the other)"
+            )
+        }
     }
 
     // MARK: One task
@@ -191,44 +242,136 @@ public final class Runner: Sendable {
         return resolved
     }
 
-    /// Prepares the worktree (the task is already `preparing`), runs `setup:` then the command, and concludes; every way out
-    /// ends in `finish`, so the task always reaches a final state.
+    /// Prepares the worktree (the task is already `preparing`), then runs attempts — `setup:` and
+    /// the command — until one succeeds or the task's retries are used up, and concludes; every
+    /// way out ends in `finish`, so the task always reaches a final state.
     private func perform(_ task: PlannedTask, slot: Int, control: RunControl, observer: any RunObserver) async {
+        var task = task
+        if !task.dependsOn.isEmpty {
+            let heads = board.dependencyHeads(of: task)
+            let run = plan.run
+            let planned = task
+            do {
+                let (start, problem) = try await Blocking.run {
+                    try Self.startCommit(of: planned, heads: heads, run: run)
+                }
+                guard let start else {
+                    return finish(task, .failed, reason: problem, observer: observer, control: control)
+                }
+                task.baseCommit = start
+                save { try store.updateTask(run: plan.run, name: task.name) { $0.baseCommit = start.hex } }
+            } catch {
+                return finish(
+                    task, .failed, reason: "could not start from its dependencies: \(Self.describe(error))",
+                    observer: observer, control: control)
+            }
+        }
+        let prepared = task
+        let again = earlier[task.name] != nil
         do {
-            try await Blocking.run { try Workspace.prepare(task) }
+            try await Blocking.run { again ? try Workspace.prepareAgain(prepared) : try Workspace.prepare(prepared) }
         } catch {
             return finish(
                 task, .failed, reason: "could not make its branch and worktree: \(Self.describe(error))",
                 observer: observer, control: control)
         }
+        await attempt(task, slot: slot, control: control, observer: observer, earlier: earlier[task.name] ?? 0)
+    }
 
+    /// Runs the task's attempts in its prepared worktree; `earlier` attempts were made before
+    /// (by an earlier execution: `grove retry`).
+    private func attempt(
+        _ task: PlannedTask, slot: Int, control: RunControl, observer: any RunObserver, earlier: Int = 0
+    ) async {
+        let log = logPath(of: task.name)
+        var number = earlier
+        while true {
+            number += 1
+            let attemptNumber = number
+            let startedAt = Date()
+            save { try store.updateTask(run: plan.run, name: task.name) { $0.attempts = attemptNumber } }
+            let ending = await runAttempt(task, slot: slot, control: control, observer: observer)
+            let retriesLeft = task.retries - (number - earlier - 1)
+            guard ending.retryable, retriesLeft > 0, !control.isStopping else {
+                return await conclude(task, ending, control: control, observer: observer)
+            }
+            // Try again: keep what this attempt left, then start over from the start commit.
+            let run = plan.run
+            let saved: Attempts.Saved
+            do {
+                saved = try await Blocking.run {
+                    let saved = try Attempts.save(task, run: run, number: attemptNumber)
+                    try Attempts.reset(task)
+                    return saved
+                }
+            } catch {
+                var ending = ending
+                ending.reason = [ending.reason, "not tried again: \(Self.describe(error))"].compactMap { $0 }.joined(
+                    separator: "; ")
+                return await conclude(task, ending, control: control, observer: observer)
+            }
+            let archived = Attempts.archiveLog(log, number: attemptNumber)
+            let finishedAt = Date()
+            save {
+                try store.saveAttempt(
+                    AttemptRecord(
+                        run: run, task: task.name, number: attemptNumber, state: ending.state,
+                        exitCode: ending.exitCode,
+                        signal: ending.signal, reason: ending.reason, startedAt: startedAt, finishedAt: finishedAt,
+                        seconds: finishedAt.timeIntervalSince(startedAt), log: archived, savedRef: saved.reference,
+                        savedCommit: saved.commit?.hex))
+            }
+            var event = RunEvent(.taskRetrying, run: plan.run, task: task.name)
+            event.state = ending.state.rawValue
+            event.exitCode = ending.exitCode
+            event.signal = ending.signal
+            event.attempt = attemptNumber + 1
+            event.reason = ending.reason
+            event.log = archived
+            observer.handle(event)
+        }
+    }
+
+    /// How one attempt ended, before it is concluded.
+    private struct AttemptEnding {
+        var state: TaskState
+        var exitCode: Int32?
+        var signal: Int32?
+        var reason: String?
+        /// True when trying again might help: the command or setup failed or timed out.
+        var retryable: Bool
+    }
+
+    /// Runs `setup:` (when there is one) and the command once.
+    private func runAttempt(_ task: PlannedTask, slot: Int, control: RunControl, observer: any RunObserver) async
+        -> AttemptEnding
+    {
         let clock = ContinuousClock()
         let deadline = task.timeout.map { clock.now.advanced(by: $0) }
         let log = logPath(of: task.name)
         if let setup = task.setup {
             guard !control.isStopping else {
-                return finish(task, .cancelled, reason: Self.notStarted(control.stop), observer: observer)
+                return AttemptEnding(state: .cancelled, reason: Self.notStarted(control.stop), retryable: false)
             }
             Self.appendLine("[grove] setup: \(Self.display(setup, task))", to: log)
             let outcome: ProcessOutcome
             do {
                 outcome = try await runProcess(setup, of: task, slot: slot, until: deadline, control: control)
             } catch {
-                return finish(
-                    task, .failed, reason: "setup could not start: \(Self.describe(error))", observer: observer,
-                    control: control)
+                return AttemptEnding(
+                    state: .failed, reason: "setup could not start: \(Self.describe(error))", retryable: false)
             }
             guard outcome.taskState == .succeeded else {
-                return finish(
-                    task, outcome.taskState, exitCode: outcome.exitCode, signal: outcome.signal,
-                    reason: "setup \(Self.ending(outcome, stop: control.stop))", observer: observer, control: control)
+                return AttemptEnding(
+                    state: outcome.taskState, exitCode: outcome.exitCode, signal: outcome.signal,
+                    reason: "setup \(Self.ending(outcome, stop: control.stop))",
+                    retryable: outcome.taskState == .failed || outcome.taskState == .timedOut)
             }
             Self.appendLine("[grove] command: \(Self.display(task.command, task))", to: log)
         }
         guard !control.isStopping else {
-            return finish(task, .cancelled, reason: Self.notStarted(control.stop), observer: observer)
+            return AttemptEnding(state: .cancelled, reason: Self.notStarted(control.stop), retryable: false)
         }
-
         let outcome: ProcessOutcome
         do {
             outcome = try await runProcess(task.command, of: task, slot: slot, until: deadline, control: control) {
@@ -245,18 +388,28 @@ public final class Runner: Sendable {
                 observer.handle(event)
             }
         } catch {
-            return finish(
-                task, .failed, reason: "the command could not start: \(Self.describe(error))", observer: observer,
-                control: control)
+            return AttemptEnding(
+                state: .failed, reason: "the command could not start: \(Self.describe(error))", retryable: false)
         }
-
-        var state = outcome.taskState
-        var reason: String? =
+        let state = outcome.taskState
+        let reason: String? =
             switch state {
             case .timedOut: "ran past its timeout of \(Self.seconds(task.timeout))"
             case .cancelled: Self.stopped(control.stop)
             default: nil
             }
+        return AttemptEnding(
+            state: state, exitCode: outcome.exitCode, signal: outcome.signal, reason: reason,
+            retryable: state == .failed || state == .timedOut)
+    }
+
+    /// Inspects the worktree after the last attempt (committing a succeeded command's leftovers)
+    /// and records the task's final state.
+    private func conclude(
+        _ task: PlannedTask, _ ending: AttemptEnding, control: RunControl, observer: any RunObserver
+    ) async {
+        var state = ending.state
+        var reason = ending.reason
         let conclusion: Workspace.Conclusion?
         do {
             let commit = state == .succeeded
@@ -274,8 +427,8 @@ public final class Runner: Sendable {
             }
         }
         finish(
-            task, state, exitCode: outcome.exitCode, signal: outcome.signal, reason: reason,
-            conclusion: conclusion, observer: observer, control: control)
+            task, state, exitCode: ending.exitCode, signal: ending.signal, reason: reason, conclusion: conclusion,
+            observer: observer, control: control)
     }
 
     /// Runs one process of a task (setup or command) in its worktree, as its own group, with
@@ -325,8 +478,12 @@ public final class Runner: Sendable {
         event.changedFiles = conclusion?.changedFiles
         event.reason = reason
         observer.handle(event)
+        let succeeded = board.settle(task.name, state, head: conclusion?.head)
         if plan.failFast, state == .failed || state == .timedOut, let control {
             control.failFast(after: task.name)
+        }
+        if let first = plan.first, state == .succeeded, succeeded >= first, let control {
+            control.firstReached(succeeded)
         }
     }
 
@@ -356,6 +513,8 @@ public final class Runner: Sendable {
             return "--fail-fast: \(task) failed; ending the other tasks"
         case .stateFailure:
             return "the state database could not be written; ending the running tasks"
+        case .firstN(let count):
+            return "--first: \(count) task\(count == 1 ? "" : "s") succeeded; cancelling the others"
         }
     }
 
@@ -371,6 +530,7 @@ public final class Runner: Sendable {
         switch stop {
         case .failFast(let task): "--fail-fast after \(task) failed"
         case .stateFailure: "the state database could not be written"
+        case .firstN(let count): "first-n: \(count) task\(count == 1 ? "" : "s") already succeeded"
         case .interrupted, nil: "grove was interrupted"
         }
     }

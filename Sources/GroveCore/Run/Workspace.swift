@@ -16,6 +16,11 @@ enum Workspace {
         let worktree = try repository.addWorktree(
             at: task.worktree, branch: task.branch, name: task.name, checkout: .none)
         try worktree.openRepository().checkoutHead(force: true)
+        try copyFiles(task, from: repository)
+    }
+
+    /// Copies the task's `copy:` entries from the repository's main checkout into its worktree.
+    static func copyFiles(_ task: PlannedTask, from repository: Repository) throws {
         guard !task.copy.isEmpty else { return }
         guard let checkout = repository.workingDirectory else {
             throw WorkspaceError.noCheckoutToCopyFrom(repository: task.repository)

@@ -139,6 +139,9 @@ enum Schema {
                 table.add(column: "depends_on", .jsonText).notNull().defaults(to: "[]")
                 table.add(column: "retries", .integer).notNull().defaults(to: 0)
                 table.add(column: "attempts", .integer).notNull().defaults(to: 0)
+                // What `grove retry` needs to run a task again as planned: its command and setup
+                // as written (placeholders unfilled), `env:`, `copy:` and timeout.
+                table.add(column: "spec", .jsonText)
             }
             // Every finished attempt of a task that was tried again (the last attempt is the task
             // row itself): how it ended, its log, and the ref that keeps what it left.

@@ -192,7 +192,8 @@ public final class StateStore: Sendable {
     public func statusReport(run number: Int? = nil, now: Date = Date()) throws -> StatusReport {
         let (run, tasks) = try runWithTasks(number: number)
         return StatusReport(
-            run: run, tasks: tasks, merges: try merges(run: run.number), pushes: try pushes(run: run.number), now: now)
+            run: run, tasks: tasks, merges: try merges(run: run.number), pushes: try pushes(run: run.number),
+            attempts: try attempts(run: run.number), now: now)
     }
 
     /// Run `number` (the latest when nil) and its tasks in order, read in one transaction so they
@@ -209,6 +210,48 @@ public final class StateStore: Sendable {
             let tasks = try TaskRecord.filter(TaskRecord.Columns.run == run.number)
                 .order(TaskRecord.Columns.position).fetchAll(db)
             return (run, tasks)
+        }
+    }
+}
+
+extension StateStore {
+    /// `grove retry`: run `number` goes back to `running` under this process, and the tasks
+    /// `names` back to `queued` (their attempt count kept). The run's start moves forward by the
+    /// time it stood finished, so its wall time counts only the time grove was running it.
+    public func reopenRun(_ number: Int, resetting names: [String], at date: Date = Date()) throws -> RunRecord {
+        try pool.write { db in
+            guard var run = try RunRecord.fetchOne(db, key: number) else { throw StateError.noSuchRun(number) }
+            let ranFor = run.wallSeconds ?? 0
+            run.state = .running
+            run.pid = getpid()
+            run.startedAt = date.addingTimeInterval(-ranFor)
+            run.finishedAt = nil
+            run.wallSeconds = nil
+            run.cleanedAt = nil
+            try run.update(db)
+            for name in names {
+                guard var task = try TaskRecord.fetchOne(db, key: ["run": number, "name": name]) else {
+                    throw StateError.noSuchTask(run: number, name: name)
+                }
+                let attempts = task.attempts
+                task.state = .queued
+                task.exitCode = nil
+                task.signal = nil
+                task.reason = nil
+                task.startedAt = nil
+                task.finishedAt = nil
+                task.seconds = nil
+                task.slot = nil
+                task.pid = nil
+                task.pgid = nil
+                task.headCommit = nil
+                task.commits = nil
+                task.changedFiles = []
+                task.queuedAt = date
+                task.attempts = attempts
+                try task.update(db)
+            }
+            return run
         }
     }
 }

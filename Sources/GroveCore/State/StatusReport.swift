@@ -36,9 +36,15 @@ public struct StatusReport: Codable, Sendable, Equatable {
         @Nullable public var merge: MergeEntry?
         /// What `grove push` did with the task's branch, one entry per remote (empty until pushed).
         public var pushes: [PushEntry]
+        /// `depends_on`.
+        public var dependsOn: [String]
+        /// Every attempt so far, the first first; the last is the task's own state (empty before it starts).
+        public var attempts: [AttemptEntry]
 
         enum CodingKeys: String, CodingKey {
             case name, repo, source, sync, base, branch, worktree, state, reason, seconds, commits, log, merge, pushes
+            case attempts
+            case dependsOn = "depends_on"
             case exitCode = "exit_code"
             case changedFiles = "changed_files"
         }
@@ -65,6 +71,23 @@ public struct StatusReport: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case result, step, commit, conflicts, reason
+        }
+    }
+
+    /// One attempt of a task: how it ended (or `running`), its log, and for an earlier attempt the
+    /// ref that keeps what it left.
+    public struct AttemptEntry: Codable, Sendable, Equatable {
+        public var number: Int
+        public var state: TaskState
+        @Nullable public var exitCode: Int32?
+        @Nullable public var seconds: Double?
+        public var log: String
+        @Nullable public var savedRef: String?
+
+        enum CodingKeys: String, CodingKey {
+            case number, state, seconds, log
+            case exitCode = "exit_code"
+            case savedRef = "saved_ref"
         }
     }
 
@@ -105,7 +128,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
     /// `merges` are the run's merge journal rows by task name, `pushes` its push rows.
     public init(
         run: RunRecord, tasks: [TaskRecord], merges: [String: MergeRecord] = [:], pushes: [PushRecord] = [],
-        now: Date = Date()
+        attempts: [AttemptRecord] = [], now: Date = Date()
     ) {
         self.run = run.number
         state = run.state
@@ -127,11 +150,38 @@ public struct StatusReport: Codable, Sendable, Equatable {
                 reason: task.reason, seconds: seconds.map { Self.rounded($0, places: 3) },
                 commits: task.commits, changedFiles: task.changedFiles, log: task.log,
                 merge: merges[task.name].map(MergeEntry.init),
-                pushes: pushes.filter { $0.task == task.name }.map(PushEntry.init))
+                pushes: pushes.filter { $0.task == task.name }.map(PushEntry.init), dependsOn: task.dependsOn,
+                attempts: Self.attempts(of: task, earlier: attempts, seconds: seconds))
         }
-        let sum = self.tasks.reduce(0) { $0 + ($1.seconds ?? 0) }
+        // Every attempt's time counts; a task's own seconds already span the attempts of its
+        // latest execution, so only attempts of earlier executions (`grove retry`) are added.
+        let earlierSeconds = tasks.reduce(0.0) { sum, task in
+            sum
+                + attempts.filter { attempt in
+                    guard attempt.task == task.name else { return false }
+                    guard let started = task.startedAt, let ended = attempt.finishedAt else { return true }
+                    return ended <= started
+                }.reduce(0) { $0 + ($1.seconds ?? 0) }
+        }
+        let sum = self.tasks.reduce(earlierSeconds) { $0 + ($1.seconds ?? 0) }
         taskSeconds = Self.rounded(sum, places: 3)
         speedup = wall > 0 ? Self.rounded(sum / wall, places: 2) : 0
+    }
+
+    private static func attempts(of task: TaskRecord, earlier: [AttemptRecord], seconds: Double?) -> [AttemptEntry] {
+        var entries = earlier.filter { $0.task == task.name }.map { attempt in
+            AttemptEntry(
+                number: attempt.number, state: attempt.state, exitCode: attempt.exitCode,
+                seconds: attempt.seconds.map { rounded($0, places: 3) }, log: attempt.log, savedRef: attempt.savedRef)
+        }
+        if task.attempts > 0 && !entries.contains(where: { $0.number == task.attempts }) {
+            entries.append(
+                AttemptEntry(
+                    number: task.attempts, state: task.state, exitCode: task.exitCode,
+                    seconds: entries.isEmpty ? seconds.map { rounded($0, places: 3) } : nil, log: task.log,
+                    savedRef: nil))
+        }
+        return entries
     }
 
     /// The document as one line of JSON (keys sorted, so output is stable).

@@ -51,6 +51,8 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var retries: Int = 0
     /// Attempts made so far (0 before the first starts).
     public var attempts: Int = 0
+    /// How to run the task again (`grove retry`); nil for runs made before it was stored.
+    public var spec: TaskSpec?
 
     public static let databaseTableName = "task"
 
@@ -109,7 +111,7 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
 
     enum CodingKeys: String, CodingKey {
         case run, name, position, repo, base, branch, worktree, command, instructions, state, signal, reason
-        case seconds, commits, log, slot, pid, pgid, source, retries, attempts
+        case seconds, commits, log, slot, pid, pgid, source, retries, attempts, spec
         case dependsOn = "depends_on"
         case sourceSync = "source_sync"
         case exitCode = "exit_code"
@@ -147,5 +149,25 @@ extension TaskRecord {
             }
         }
         return groups
+    }
+}
+
+/// A task's plan beyond what its row shows, so `grove retry` can run it again exactly as planned.
+public struct TaskSpec: Codable, Sendable, Equatable {
+    public var command: TaskCommand
+    public var setup: TaskCommand?
+    public var environment: [String: String]
+    public var copy: [String]
+    public var timeoutSeconds: Double?
+
+    public init(
+        command: TaskCommand, setup: TaskCommand?, environment: [String: String], copy: [String],
+        timeoutSeconds: Double?
+    ) {
+        self.command = command
+        self.setup = setup
+        self.environment = environment
+        self.copy = copy
+        self.timeoutSeconds = timeoutSeconds
     }
 }

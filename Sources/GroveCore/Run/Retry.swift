@@ -1,0 +1,112 @@
+import Foundation
+import GroveGit
+
+/// Bad input for `grove retry` (an unknown run or task, a task that succeeded, a run still going
+/// on): reported before anything changes; the CLI exits 2.
+public struct RetryInputError: Error, Sendable, Equatable, LocalizedError {
+    public let message: String
+
+    public var errorDescription: String? { message }
+}
+
+extension Runner {
+    /// Prepares `grove retry`: the chosen tasks of run `number` (the latest when nil) — by
+    /// default every one that did not succeed — go back to `queued` in the same run, each
+    /// keeping what its last attempt left in `refs/grove/attempts/<run>/<task>/<n>` and its log
+    /// as `<task>.<n>.log`. Returns nil when there is nothing to retry (every task succeeded).
+    public static func retry(
+        run number: Int?, tasks names: [String], home: GroveHome, jobs: Int? = nil
+    ) throws -> Runner? {
+        guard let store = try StateStore.existing(home: home) else {
+            throw RetryInputError(message: "no runs yet in \(home.path); start one with `grove run`")
+        }
+        _ = try? store.markInterrupted()
+        let (run, records) = try store.runWithTasks(number: number)
+        if run.state == .running {
+            throw RetryInputError(
+                message: "run \(run.number) is still going on (grove pid \(run.pid)); wait for it to end, then retry")
+        }
+        let chosen = try choose(names, from: records, run: run.number)
+        guard !chosen.isEmpty else { return nil }
+
+        // What each task's last attempt left is saved before anything is reset.
+        var tasks: [PlannedTask] = []
+        for record in chosen {
+            guard let spec = record.spec else {
+                throw RetryInputError(
+                    message: "task \(record.name) of run \(run.number) was run by an older grove that did not"
+                        + " record how to run it again; start a new run instead")
+            }
+            let task = PlannedTask(
+                name: record.name, repository: record.repo, source: nil, base: record.base,
+                baseCommit: record.baseCommit.flatMap(ObjectID.init(hex:)), branch: record.branch,
+                worktree: record.worktree, command: spec.command, setup: spec.setup, copy: spec.copy,
+                environment: spec.environment, timeout: spec.timeoutSeconds.map { .seconds($0) },
+                instructions: record.instructions ?? "", dependsOn: record.dependsOn, retries: record.retries)
+            if record.attempts > 0 {
+                let saved = try Attempts.save(task, run: run.number, number: record.attempts)
+                let log = Attempts.archiveLog(record.log, number: record.attempts)
+                try store.saveAttempt(
+                    AttemptRecord(
+                        run: run.number, task: record.name, number: record.attempts, state: record.state,
+                        exitCode: record.exitCode, signal: record.signal, reason: record.reason,
+                        startedAt: record.startedAt, finishedAt: record.finishedAt, seconds: record.seconds, log: log,
+                        savedRef: saved.reference, savedCommit: saved.commit?.hex))
+            }
+            tasks.append(task)
+        }
+        let reopened = try store.reopenRun(run.number, resetting: chosen.map(\.name))
+        let plan = Plan(
+            run: run.number, jobs: jobs ?? run.jobs, failFast: run.failFast, cloneJobs: 4, first: nil,
+            taskFile: run.taskFile, tasks: tasks)
+        let settled = records.filter { record in !chosen.contains { $0.name == record.name } }
+        let earlier = Dictionary(uniqueKeysWithValues: chosen.map { ($0.name, $0.attempts) })
+        return Runner(plan: plan, store: store, home: home, record: reopened, settled: settled, earlier: earlier)
+    }
+
+    /// The tasks to retry, in run order: the named ones (each must exist and not have
+    /// succeeded), or every task that did not succeed.
+    private static func choose(_ names: [String], from records: [TaskRecord], run: Int) throws -> [TaskRecord] {
+        guard !names.isEmpty else { return records.filter { $0.state != .succeeded } }
+        for name in names {
+            guard let record = records.first(where: { $0.name == name }) else {
+                throw RetryInputError(
+                    message: "run \(run) has no task \"\(name)\""
+                        + Suggestion.hint(for: name, in: records.map(\.name)))
+            }
+            if record.state == .succeeded {
+                throw RetryInputError(message: "task \(name) of run \(run) succeeded; there is nothing to retry")
+            }
+        }
+        return records.filter { names.contains($0.name) }
+    }
+}
+
+extension Workspace {
+    /// Makes a retried task's workspace ready at its start commit: its worktree reset when it is
+    /// still there (what it held was saved first), else re-added — on its branch, moved back to
+    /// the start — or made anew when the branch is gone too.
+    static func prepareAgain(_ task: PlannedTask) throws {
+        guard let start = task.baseCommit else { throw WorkspaceError.noBaseCommit }
+        if FileManager.default.fileExists(atPath: task.worktree) {
+            return try Attempts.reset(task)
+        }
+        let repository = try Repository.open(at: task.repository)
+        guard let tip = try repository.branch(named: task.branch)?.target else {
+            return try prepare(task)
+        }
+        // The worktree's entry may still be registered (its folder was deleted): let it go.
+        _ = try repository.pruneWorktrees()
+        if tip != start {
+            try repository.updateReference(
+                named: "refs/heads/\(task.branch)", to: start, expecting: tip,
+                message: "grove: reset \(task.branch) for a retry")
+        }
+        try FileManager.default.createDirectory(
+            atPath: (task.worktree as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let worktree = try repository.addWorktree(
+            at: task.worktree, branch: task.branch, name: task.name, checkout: .none)
+        try worktree.openRepository().checkoutHead(force: true)
+        try copyFiles(task, from: repository)
+    }
+}
