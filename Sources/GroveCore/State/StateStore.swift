@@ -233,22 +233,7 @@ extension StateStore {
                 guard var task = try TaskRecord.fetchOne(db, key: ["run": number, "name": name]) else {
                     throw StateError.noSuchTask(run: number, name: name)
                 }
-                let attempts = task.attempts
-                task.state = .queued
-                task.exitCode = nil
-                task.signal = nil
-                task.reason = nil
-                task.startedAt = nil
-                task.finishedAt = nil
-                task.seconds = nil
-                task.slot = nil
-                task.pid = nil
-                task.pgid = nil
-                task.headCommit = nil
-                task.commits = nil
-                task.changedFiles = []
-                task.queuedAt = date
-                task.attempts = attempts
+                task.requeue(at: date)
                 try task.update(db)
             }
             return run

@@ -52,7 +52,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
 
     /// A task's merge queue state: its result, or while a merge is landing it, the step it is at.
     public struct MergeEntry: Codable, Sendable, Equatable {
-        /// `landed`, `conflict`, `check_failed`, `nothing_to_land`, `error`; nil while in flight.
+        /// `landed`, `conflict`, `check_failed`, `nothing_to_land`, `blocked`, `error`; nil while in flight.
         @Nullable public var result: MergeResult?
         /// The journal's last step (`prepared` … `cleaned`, or `parked`).
         public var step: MergeStep

@@ -79,6 +79,17 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
         self.log = log
     }
 
+    /// Puts a finished task back in the queue for `grove retry`: its outcome is cleared (the
+    /// caller saved it as an attempt), its plan and attempt count stay.
+    public mutating func requeue(at date: Date = Date()) {
+        state = .queued
+        queuedAt = date
+        (exitCode, signal, reason) = (nil, nil, nil)
+        (startedAt, finishedAt, seconds) = (nil, nil, nil)
+        (slot, pid, pgid) = (nil, nil, nil)
+        (headCommit, commits, changedFiles) = (nil, nil, [])
+    }
+
     /// Records that the task's worktree is being made; its time counts from here.
     public mutating func prepare(at date: Date = Date()) {
         state = .preparing
