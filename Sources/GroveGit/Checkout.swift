@@ -56,13 +56,17 @@ extension Repository {
     }
 
     /// Writes every file of HEAD, overwriting what is there: the second phase of a worktree
-    /// added with `WorktreeCheckout.none`.
+    /// added with `WorktreeCheckout.none`. Files are written as they are stored, without
+    /// libgit2's filter lookup, when nothing could filter them (`checkoutMayFilter`).
     public func checkoutHead(force: Bool) throws {
         var options = git_checkout_options()
         try GitError.check(
             git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "git_checkout_options_init")
         options.checkout_strategy =
             force ? GIT_CHECKOUT_FORCE.rawValue : GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_RECREATE_MISSING.rawValue
+        if let head = try headCommit(), try !checkoutMayFilter(head) {
+            options.disable_filters = 1
+        }
         try GitError.check(git_checkout_head(pointer, &options), "git_checkout_head")
     }
 
