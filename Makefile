@@ -1,11 +1,11 @@
 # grove — set-up, build, test. `make setup` then `make test` on a fresh Debian machine.
 PREFIX ?= /usr/local
 SWIFT ?= swift
-APT_PACKAGES := libgit2-dev pkg-config libsqlite3-dev git python3
+APT_PACKAGES := libgit2-dev pkg-config libsqlite3-dev git python3 python3-venv time
 # root runs apt-get itself; anyone else goes through sudo.
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && echo sudo)
 
-.PHONY: setup deps build release debug test bench lint format install uninstall clean
+.PHONY: setup deps build release debug test bench bench-quick lint format install uninstall clean
 
 ## setup: install the system packages grove needs, then build the release binary
 setup: deps release
@@ -31,9 +31,14 @@ build debug:
 test:
 	$(SWIFT) test --disable-xctest
 
-## bench: speed and memory against same-run baselines (bench/run.sh; a Markdown table on stdout)
+## bench: grove against same-run baselines, scenarios B1-B7 (Benchmarks/run.sh; a Markdown
+## table on stdout, bench-results.json); REPEAT=N pairs per scenario (default 5)
 bench: release
-	bench/run.sh
+	REPEAT="$(REPEAT)" Benchmarks/run.sh
+
+## bench-quick: the same scenarios on small fixtures, 2 pairs: a ~1 minute smoke run
+bench-quick: release
+	REPEAT="$(REPEAT)" Benchmarks/run.sh --quick
 
 ## lint: swift format's strict lint over sources and tests
 lint:
