@@ -35,6 +35,29 @@ public final class Repository {
         return Repository(owning: out)
     }
 
+    /// Opens the working tree at exactly `path` — a main checkout or a linked worktree — and
+    /// never a repository above it: for a task's worktree whose `.git` was deleted, `open(at:)`
+    /// would find an enclosing repository (a dotfiles repository at `$HOME`, say), and grove
+    /// must never stage, commit or reset there. Throws `RepositoryOpenError` otherwise.
+    public static func openWorkingTree(at path: String) throws -> Repository {
+        Git.ensureInitialized()
+        let absolute = absolutePath(path)
+        var out: OpaquePointer?
+        let result = git_repository_open_ext(&out, absolute, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+        if result < 0 {
+            throw RepositoryOpenError(path: absolute, error: GitError.last("git_repository_open_ext", code: result))
+        }
+        guard let out else { throw RepositoryOpenError.notARepository(path: absolute) }
+        let repository = Repository(owning: out)
+        let canonical = { (text: String) in
+            URL(fileURLWithPath: text).resolvingSymlinksInPath().standardizedFileURL.path
+        }
+        guard let directory = repository.workingDirectory, canonical(directory) == canonical(absolute) else {
+            throw RepositoryOpenError.notARepository(path: absolute)
+        }
+        return repository
+    }
+
     /// Creates a new empty repository (used by tests and the clone cache).
     public static func create(at path: String, bare: Bool = false) throws -> Repository {
         Git.ensureInitialized()

@@ -83,6 +83,33 @@ struct StrategyCommandTests {
         #expect(task.attempts.map(\.number) == [1])
     }
 
+    /// A task that deletes its worktree's `.git`, with grove's home inside another repository
+    /// (a dotfiles repository at `$HOME`, say): neither concluding nor retrying the task may find
+    /// that enclosing repository and stage, commit or reset anything there.
+    @Test func aWorktreeWithoutItsGitNeverReachesAnEnclosingRepository() throws {
+        let outer = try sandbox.repository("outer", files: ["dotfile": "mine\n"])
+        try "untracked\n".write(toFile: outer.path + "/notes.txt", atomically: true, encoding: .utf8)
+        let before = [try outer.revParse("HEAD"), try outer.refs()]
+        let result = try Shell.run(
+            [
+                try builtBinary(), "run", "--name", "vandal", "--retries", "1", "--", "sh", "-c",
+                "rm -f .git; echo x > new.txt; exit 1",
+            ], in: repo.path, environment: ["GROVE_HOME": outer.path + "/grove-home", "HOME": sandbox.path],
+            check: false)
+        #expect(result.status == 1)
+        #expect(try outer.output("diff", "--cached", "--name-only") == "")
+        #expect([try outer.revParse("HEAD"), try outer.refs()] == before)
+        #expect(try outer.porcelainStatus().split(separator: "\n").allSatisfy { $0.hasPrefix("??") })
+        let report = try JSONDecoder().decode(
+            StatusReport.self,
+            from: Data(
+                try Shell.run(
+                    [try builtBinary(), "status", "--json"],
+                    environment: ["GROVE_HOME": outer.path + "/grove-home", "HOME": sandbox.path]
+                ).stdout.utf8))
+        #expect(report.tasks[0].state == .failed)
+    }
+
     // MARK: First N
 
     @Test func theFirstOfFiveVariantsWinsAndTheOthersAreCancelled() throws {

@@ -541,7 +541,7 @@ final class RepositoryQueue: Sendable {
             return "its worktree \(task.worktree) is gone, and --check runs there;"
                 + " run `grove merge` without --check to land it unchecked"
         }
-        let worktree = try Repository.open(at: task.worktree)
+        let worktree = try Repository.openWorkingTree(at: task.worktree)
         guard try worktree.headBranchName() == task.branch else {
             return "its worktree \(task.worktree) is no longer on \(task.branch);"
                 + " run `git -C \(task.worktree) switch \(task.branch)`, then `grove merge` again"

@@ -23,7 +23,8 @@ enum Attempts {
     static func save(_ task: PlannedTask, run: Int, number: Int) throws -> Saved {
         let repository = try Repository.open(at: task.repository)
         var tip: ObjectID?
-        if FileManager.default.fileExists(atPath: task.worktree), let worktree = try? Repository.open(at: task.worktree)
+        if FileManager.default.fileExists(atPath: task.worktree),
+            let worktree = try? Repository.openWorkingTree(at: task.worktree)
         {
             tip =
                 try worktree.commitAll(
@@ -47,7 +48,7 @@ enum Attempts {
         guard FileManager.default.fileExists(atPath: task.worktree) else {
             throw AttemptError.worktreeGone(task.worktree)
         }
-        try Repository.open(at: task.worktree).resetWorktree(toBranch: task.branch, at: start)
+        try Repository.openWorkingTree(at: task.worktree).resetWorktree(toBranch: task.branch, at: start)
         try Workspace.copyFiles(task, from: Repository.open(at: task.repository))
     }
 

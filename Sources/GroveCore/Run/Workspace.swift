@@ -65,7 +65,10 @@ enum Workspace {
         guard FileManager.default.fileExists(atPath: task.worktree) else {
             return try branchOnly(task, failure: "its worktree \(task.worktree) is gone")
         }
-        let worktree = try Repository.open(at: task.worktree)
+        guard let worktree = try? Repository.openWorkingTree(at: task.worktree) else {
+            return try branchOnly(
+                task, failure: "its worktree \(task.worktree) is no longer a git worktree (its .git is gone)")
+        }
         let onBranch = try worktree.headBranchName()
         if onBranch != task.branch {
             let whereHeadIs =
