@@ -226,4 +226,23 @@ struct RunCommandTests {
         #expect(try repo.refs() == refs)
         #expect(!FileManager.default.fileExists(atPath: home))
     }
+
+    /// Groves started at the same moment in a new home all create, migrate and use its database:
+    /// switching the new file to WAL takes a lock that SQLite's busy handler does not wait for.
+    @Test func runsStartedTogetherInANewHomeAllSucceed() throws {
+        for round in 0..<3 {
+            // A home and a repository per round: run numbers start at 1 in each home.
+            let home = sandbox.child("together-\(round)")
+            let fresh = try sandbox.repository("together-repo-\(round)")
+            let runs = try (0..<6).map { index in
+                try BackgroundProcess(
+                    [try builtBinary(), "run", "--name", "r\(index)", "--", "true"], in: fresh.path,
+                    environment: ["GROVE_HOME": home, "HOME": sandbox.path])
+            }
+            for run in runs {
+                let result = run.wait()
+                #expect(result.status == 0, "\(result.stderr)")
+            }
+        }
+    }
 }

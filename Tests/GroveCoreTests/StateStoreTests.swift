@@ -297,6 +297,31 @@ struct StateStoreTests {
         #expect(try store.run(number: 1)?.state == .finished)
     }
 
+    /// Another grove creating the same new database holds it locked while it switches it to WAL;
+    /// opening it then waits instead of failing with "database is locked" (seen in CI when two
+    /// runs started at once in a new home).
+    @Test func openingANewDatabaseThatAnotherProcessHoldsWaits() throws {
+        let sandbox = try Sandbox()
+        let path = sandbox.child("grove.sqlite")
+        let marker = sandbox.child("locked")
+        let holder = try SQLite.spawn(
+            """
+            import sqlite3, sys, time
+            db = sqlite3.connect(sys.argv[1], isolation_level=None)
+            db.execute("BEGIN EXCLUSIVE")
+            open(sys.argv[2], "w").close()
+            time.sleep(0.4)
+            db.execute("COMMIT")
+            """, path, marker)
+        let deadline = Date().addingTimeInterval(5)
+        while !FileManager.default.fileExists(atPath: marker) && Date() < deadline { usleep(5_000) }
+        let began = Date()
+        let store = try StateStore(path: path)
+        #expect(Date().timeIntervalSince(began) > 0.2)
+        #expect(try store.createRun(jobs: 1).number == 1)
+        #expect(holder.finish().status == 0)
+    }
+
     /// The pid of a process that has exited and been reaped.
     private static func deadPID() throws -> Int32 {
         let process = Process()

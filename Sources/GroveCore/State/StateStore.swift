@@ -29,8 +29,25 @@ public final class StateStore: Sendable {
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
         configuration.label = "grove.state"
-        pool = try DatabasePool(path: path, configuration: configuration)
+        pool = try Self.openPool(path: path, configuration: configuration, patience: busyTimeout)
         try Self.migrate(pool, path: path)
+    }
+
+    /// Opens the pool, waiting out another process that is creating the same database: switching
+    /// a new file to WAL (`PRAGMA journal_mode = WAL`, run by the pool's first connection) takes
+    /// an exclusive lock, and SQLite's busy handler does not cover it, so two groves starting at
+    /// once in a new home saw "database is locked" (measured in CI).
+    private static func openPool(path: String, configuration: Configuration, patience: TimeInterval) throws
+        -> DatabasePool
+    {
+        let deadline = Date().addingTimeInterval(patience)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                usleep(20_000)
+            }
+        }
     }
 
     /// Opens the database of a home if it exists; nil when grove has never run there. Readers
