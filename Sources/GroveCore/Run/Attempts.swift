@@ -41,6 +41,35 @@ enum Attempts {
         return Saved(reference: name, commit: tip)
     }
 
+    /// How an attempt ended, as its record keeps it.
+    struct Ending: Sendable {
+        var state: TaskState
+        var exitCode: Int32?
+        var signal: Int32?
+        var reason: String?
+        var startedAt: Date?
+        var finishedAt: Date?
+        var seconds: Double?
+    }
+
+    /// Keeps attempt `number` of a task before it is tried again: saves what it left (`save`) and
+    /// returns the record to store, naming the log where `archiveLog` moves it — which the caller
+    /// does once the attempt is sure to be followed by another. The one way both an in-run retry
+    /// and `grove retry` keep an attempt.
+    static func keep(_ task: PlannedTask, run: Int, number: Int, log: String, ending: Ending) throws -> AttemptRecord {
+        let saved = try save(task, run: run, number: number)
+        return AttemptRecord(
+            run: run, task: task.name, number: number, state: ending.state, exitCode: ending.exitCode,
+            signal: ending.signal, reason: ending.reason, startedAt: ending.startedAt, finishedAt: ending.finishedAt,
+            seconds: ending.seconds, log: archivedLog(log, number: number), savedRef: saved.reference,
+            savedCommit: saved.commit?.hex)
+    }
+
+    /// Where attempt `number`'s log goes: `<task>.<number>.log`.
+    static func archivedLog(_ log: String, number: Int) -> String {
+        (log as NSString).deletingPathExtension + ".\(number).log"
+    }
+
     /// Puts the task's worktree back on its branch at its start commit, with its `copy:` files
     /// copied in again, for the next attempt.
     static func reset(_ task: PlannedTask) throws {
@@ -54,7 +83,7 @@ enum Attempts {
 
     /// Moves the task's log aside as attempt `number`'s; returns its new path.
     static func archiveLog(_ log: String, number: Int) -> String {
-        let archived = (log as NSString).deletingPathExtension + ".\(number).log"
+        let archived = archivedLog(log, number: number)
         try? FileManager.default.removeItem(atPath: archived)
         if (try? FileManager.default.moveItem(atPath: log, toPath: archived)) == nil {
             FileManager.default.createFile(atPath: archived, contents: nil)

@@ -13,15 +13,19 @@ enum Blocking {
 
     /// Runs `work` on a pool thread and returns its result (or throws its error).
     static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            pool.submit { continuation.resume(with: Result { try work() }) }
-        }
+        try await run(work, on: pool)
     }
 
     /// Runs a clone or fetch (`work`) on a transfer thread.
     static func transfer<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await run(work, on: transferPool)
+    }
+
+    private static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T, on pool: ThreadPool)
+        async throws -> T
+    {
         try await withCheckedThrowingContinuation { continuation in
-            transferPool.submit { continuation.resume(with: Result { try work() }) }
+            pool.submit { continuation.resume(with: Result { try work() }) }
         }
     }
 }

@@ -44,14 +44,13 @@ extension Runner {
                 environment: spec.environment, timeout: spec.timeoutSeconds.map { .seconds($0) },
                 instructions: record.instructions ?? "", dependsOn: record.dependsOn, retries: record.retries)
             if record.attempts > 0 {
-                let saved = try Attempts.save(task, run: run.number, number: record.attempts)
-                let log = Attempts.archiveLog(record.log, number: record.attempts)
-                try store.saveAttempt(
-                    AttemptRecord(
-                        run: run.number, task: record.name, number: record.attempts, state: record.state,
-                        exitCode: record.exitCode, signal: record.signal, reason: record.reason,
-                        startedAt: record.startedAt, finishedAt: record.finishedAt, seconds: record.seconds, log: log,
-                        savedRef: saved.reference, savedCommit: saved.commit?.hex))
+                let ending = Attempts.Ending(
+                    state: record.state, exitCode: record.exitCode, signal: record.signal, reason: record.reason,
+                    startedAt: record.startedAt, finishedAt: record.finishedAt, seconds: record.seconds)
+                let kept = try Attempts.keep(
+                    task, run: run.number, number: record.attempts, log: record.log, ending: ending)
+                _ = Attempts.archiveLog(record.log, number: record.attempts)
+                try store.saveAttempt(kept)
             }
             tasks.append(task)
         }

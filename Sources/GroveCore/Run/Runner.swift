@@ -297,12 +297,16 @@ public final class Runner: Sendable {
             }
             // Try again: keep what this attempt left, then start over from the start commit.
             let run = plan.run
-            let saved: Attempts.Saved
+            let finishedAt = Date()
+            let finished = Attempts.Ending(
+                state: ending.state, exitCode: ending.exitCode, signal: ending.signal, reason: ending.reason,
+                startedAt: startedAt, finishedAt: finishedAt, seconds: finishedAt.timeIntervalSince(startedAt))
+            let kept: AttemptRecord
             do {
-                saved = try await Blocking.run {
-                    let saved = try Attempts.save(task, run: run, number: attemptNumber)
+                kept = try await Blocking.run {
+                    let kept = try Attempts.keep(task, run: run, number: attemptNumber, log: log, ending: finished)
                     try Attempts.reset(task)
-                    return saved
+                    return kept
                 }
             } catch {
                 var ending = ending
@@ -311,16 +315,7 @@ public final class Runner: Sendable {
                 return await conclude(task, ending, control: control, observer: observer)
             }
             let archived = Attempts.archiveLog(log, number: attemptNumber)
-            let finishedAt = Date()
-            save {
-                try store.saveAttempt(
-                    AttemptRecord(
-                        run: run, task: task.name, number: attemptNumber, state: ending.state,
-                        exitCode: ending.exitCode,
-                        signal: ending.signal, reason: ending.reason, startedAt: startedAt, finishedAt: finishedAt,
-                        seconds: finishedAt.timeIntervalSince(startedAt), log: archived, savedRef: saved.reference,
-                        savedCommit: saved.commit?.hex))
-            }
+            save { try store.saveAttempt(kept) }
             var event = RunEvent(.taskRetrying, run: plan.run, task: task.name)
             event.state = ending.state.rawValue
             event.exitCode = ending.exitCode
