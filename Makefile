@@ -5,7 +5,7 @@ APT_PACKAGES := libgit2-dev pkg-config libsqlite3-dev git python3 python3-venv t
 # root runs apt-get itself; anyone else goes through sudo.
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && echo sudo)
 
-.PHONY: setup deps build release debug test bench bench-quick lint format install uninstall clean
+.PHONY: setup deps build release debug test test-long bench bench-quick lint format install uninstall clean
 
 ## setup: install the system packages grove needs, then build the release binary
 setup: deps release
@@ -30,6 +30,10 @@ build debug:
 ## test: the whole test suite (Swift Testing)
 test:
 	$(SWIFT) test --disable-xctest
+
+## test-long: the fuzz and property suites at full volume (GROVE_TEST_LONG=1); not part of CI
+test-long:
+	GROVE_TEST_LONG=1 $(SWIFT) test --disable-xctest --filter 'Fuzz|Property'
 
 ## bench: grove against same-run baselines, scenarios B1-B7 (Benchmarks/run.sh; a Markdown
 ## table on stdout, bench-results.json); REPEAT=N pairs per scenario (default 5)
