@@ -75,42 +75,92 @@ struct MergeRecoveryTests {
         }
     }
 
-    /// The base tree an uninterrupted merge ends with (tree ids depend on content only, so every
-    /// scenario must reach this same one).
-    static let expectedTree: String = {
+    /// What an uninterrupted merge ends with: base's tree (tree ids depend on content only, so
+    /// every scenario must reach this same one) and the subjects of the commits it added, in order.
+    static let reference: (tree: String, subjects: [String]) = {
         guard let scenario = try? Scenario("reference"),
+            let before = try? scenario.repo.revParse("main"),
             let result = try? scenario.grove(["merge", "--check", "true"]), result.status == 1,
-            let tree = try? scenario.repo.revParse("main^{tree}")
-        else { return "reference merge failed" }
-        return tree
+            let tree = try? scenario.repo.revParse("main^{tree}"),
+            let log = try? scenario.repo.output("log", "--reverse", "--format=%s", "\(before)..main")
+        else { return ("reference merge failed", []) }
+        return (tree, log.split(separator: "\n").map(String.init))
     }()
 
-    @Test(arguments: steps)
-    func aMergeKilledAtAStepIsFinishedByTheNext(step: String) throws {
+    static var expectedTree: String { reference.tree }
+
+    /// Where a merge is killed: a failpoint step, the time it is met (1: the first task to land,
+    /// 2: the middle one, 3: the last; `three` conflicts and meets none), and whether the merge
+    /// runs a check (without one, `checking` and `checked` are never met).
+    struct KillPoint: Sendable, CustomTestStringConvertible {
+        var step: String
+        var occurrence: Int
+        var checked: Bool
+
+        var failpoint: String { "\(step):\(occurrence)" }
+        var arguments: [String] { checked ? ["merge", "--check", "true"] : ["merge"] }
+        var testDescription: String { failpoint + (checked ? " with --check" : " without a check") }
+    }
+
+    /// Every kill point (42) with `GROVE_TEST_LONG=1`; by default, every step met by the middle
+    /// task with a check and by the first task without one, plus the last task at a few steps.
+    static let killPoints: [KillPoint] = {
+        var all: [KillPoint] = []
+        for checked in [true, false] {
+            for step in steps where checked || !["checking", "checked"].contains(step) {
+                for occurrence in 1...3 { all.append(KillPoint(step: step, occurrence: occurrence, checked: checked)) }
+            }
+        }
+        if ProcessInfo.processInfo.environment["GROVE_TEST_LONG"] == "1" { return all }
+        return all.filter { point in
+            switch point.occurrence {
+            case 1: !point.checked
+            case 2: point.checked
+            default: !point.checked && ["base-moved", "cleaning"].contains(point.step)
+            }
+        }
+    }()
+
+    @Test(arguments: killPoints)
+    func aMergeKilledAtAStepIsFinishedByTheNext(point: KillPoint) throws {
         let scenario = try Scenario()
-        // The second time the step is met: the first task has landed by then.
-        let killed = try scenario.grove(["merge", "--check", "true"], failpoint: step + ":2")
+        let oldMain = try scenario.repo.revParse("main")
+        let refsBefore = try scenario.repo.refs().split(separator: "\n").map(String.init)
+        let killed = try scenario.grove(point.arguments, failpoint: point.failpoint)
         #expect(killed.status == SIGKILL, "\(killed.stderr)")
         #expect(killed.stdout.isEmpty)
+        // Killed: every ref is at its old commit or its new one, and no other ref appeared.
         try scenario.expectBranchesAtOldOrNew()
+        let candidates = try scenario.merges().values.compactMap(\.commit)
+        let main = try scenario.repo.revParse("main")
+        #expect(main == oldMain || candidates.contains(main), "main is at \(main)")
+        let refsNames = Set(refsBefore.map { $0.split(separator: " ")[0] })
+        for line in try scenario.repo.refs().split(separator: "\n") {
+            #expect(refsNames.contains(line.split(separator: " ")[0]), "\(line) appeared")
+        }
 
-        let rerun = try scenario.grove(["merge", "--check", "true"])
+        let rerun = try scenario.grove(point.arguments)
         // `three` rewrites the line `one` rewrote: it conflicts; the others land.
         #expect(rerun.status == 1, "\(rerun.stderr)")
         let journal = try scenario.merges()
         #expect(journal.mapValues(\.result) == ["one": .landed, "two": .landed, "three": .conflict, "four": .landed])
         #expect(journal.values.allSatisfy { $0.step == .cleaned || $0.step == .parked })
-        #expect(try scenario.repo.revParse("main^{tree}") == Self.expectedTree)
+        #expect(try scenario.repo.revParse("main^{tree}") == Self.reference.tree)
+        // Each task landed exactly once, in order, on a linear base; none was lost.
+        let subjects = try scenario.repo.output("log", "--reverse", "--format=%s", "\(oldMain)..main")
+        #expect(subjects.split(separator: "\n").map(String.init) == Self.reference.subjects)
+        #expect(Self.reference.subjects.count == 3)
+        #expect(try scenario.repo.output("rev-list", "--merges", "main").isEmpty)
         try scenario.expectBranchesAtOldOrNew()
         #expect(try scenario.tip("three") == scenario.oldTips["three"])
+        #expect(FileManager.default.fileExists(atPath: scenario.home + "/worktrees/1/three"))
         for name in ["one", "two", "four"] {
             #expect(try scenario.tip(name) == nil, "\(name)'s branch")
             #expect(!FileManager.default.fileExists(atPath: scenario.home + "/worktrees/1/\(name)"))
         }
         #expect(try scenario.repo.porcelainStatus().isEmpty)
-        #expect(try scenario.repo.output("rev-list", "--merges", "main").isEmpty)
         #expect(try scenario.repo.output("worktree", "list").split(separator: "\n").count == 2)
-        let fsck = try scenario.repo.git("fsck", "--no-dangling")
+        let fsck = try scenario.repo.git("fsck", "--strict", "--no-dangling")
         #expect(!fsck.stderr.contains("error"))
     }
 

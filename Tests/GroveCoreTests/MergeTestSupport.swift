@@ -19,14 +19,19 @@ struct MergeFixture {
     static var committer: Signature { Signature(name: "Merge Bot", email: "merge@example.com") }
 
     init(_ label: String = #function) throws {
-        sandbox = try Sandbox(label)
-        home = GroveHome(path: sandbox.child("home"))
-        repo = try sandbox.repository(
-            "repo",
+        try self.init(
+            label,
             files: [
                 "README.md": "hello\n", "conflict.txt": "line 1\nline 2\nline 3\n",
                 ".gitignore": "*.log\n",
             ])
+    }
+
+    /// A fixture whose repository's first commit holds `files`.
+    init(_ label: String = #function, files: [String: String]) throws {
+        sandbox = try Sandbox(label)
+        home = GroveHome(path: sandbox.child("home"))
+        repo = try sandbox.repository("repo", files: files)
     }
 
     /// A task of the task file: `command` is a shell line run in its worktree.
@@ -35,11 +40,14 @@ struct MergeFixture {
         var command: String
         /// Another repository than the fixture's.
         var repo: String?
+        /// `depends_on`: tasks of the same run this one starts from and lands after.
+        var dependsOn: [String]
 
-        init(name: String, command: String, repo: String? = nil) {
+        init(name: String, command: String, repo: String? = nil, dependsOn: [String] = []) {
             self.name = name
             self.command = command
             self.repo = repo
+            self.dependsOn = dependsOn
         }
 
         /// Writes `<name>.txt` (a change no other task touches).
@@ -67,6 +75,7 @@ struct MergeFixture {
     func run(_ tasks: [Task], file: String = "grove.yaml") async throws -> Int {
         let lines = tasks.map {
             "  - name: \($0.name)\n    repo: \($0.repo ?? repo.path)\n    command: \"\($0.command)\""
+                + ($0.dependsOn.isEmpty ? "" : "\n    depends_on: [\($0.dependsOn.joined(separator: ", "))]")
         }
         let text = "base: main\njobs: 4\ntasks:\n" + lines.joined(separator: "\n") + "\n"
         let path = sandbox.child(file)

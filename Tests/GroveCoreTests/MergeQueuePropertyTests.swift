@@ -1,0 +1,489 @@
+import Foundation
+import GroveGit
+import TestSupport
+import Testing
+
+@testable import GroveCore
+
+/// The merge queue against the git CLI on random cases: a random repository, random tasks
+/// (edits, adds, deletes, renames and mode changes, some overlapping; several commits or
+/// leftovers; some failing; some depending on others), base sometimes moved after the run, a
+/// `--check` that fails on candidates holding a `BROKEN` line. Before merging, the expected
+/// outcome is computed without grove: each queued task's own commits are cherry-picked with
+/// git, in queue order, onto a scratch clone of base. Then `MergeQueue` merges, and git must
+/// agree: base's tree and its new commits are exactly the prediction's (linear, each landed
+/// commit once, in order); every ref is at its old commit or, for base, its new one; nothing
+/// that did not land moved; `git fsck --strict` is clean; a second merge changes nothing.
+///
+/// Cases: 12 by default, 200 with `GROVE_TEST_LONG=1` (`make test-long`). Each case is one seed
+/// (the test's argument); `GROVE_PROPERTY_SEED=<seed>` replays just that case.
+@Suite("Merge queue property")
+struct MergeQueuePropertyTests {
+    static let seeds: [UInt64] = {
+        let environment = ProcessInfo.processInfo.environment
+        if let text = environment["GROVE_PROPERTY_SEED"], let seed = UInt64(text) { return [seed] }
+        let count = environment["GROVE_TEST_LONG"] == "1" ? 200 : 12
+        var system = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in system.next() }
+    }()
+
+    /// The check every checked case uses: fails when any file of the candidate has a line
+    /// starting with BROKEN (the worktree's files, so it also proves they are the candidate's).
+    static let check = "! grep -rqs --exclude=.git -e '^BROKEN' ."
+
+    @Test(arguments: seeds)
+    func theQueueLandsWhatGitPredicts(seed: UInt64) async throws {
+        var random = SplitMix64(seed: seed)
+        let scenario = Scenario(&random)
+        let context = "seed \(seed) (replay: GROVE_PROPERTY_SEED=\(seed))\n\(scenario)"
+
+        let fixture = try MergeFixture("property", files: scenario.files)
+        if !scenario.executables.isEmpty {
+            try Shell.run(["git", "-C", fixture.repo.path, "update-index", "--chmod=+x"] + scenario.executables)
+            try fixture.repo.git("commit", "-q", "-m", "executables")
+            try fixture.repo.git("reset", "-q", "--hard")
+        }
+        let scripts = fixture.sandbox.child("scripts")
+        try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true)
+        var tasks: [MergeFixture.Task] = []
+        for task in scenario.tasks {
+            let script = scripts + "/\(task.name).sh"
+            try task.script.write(toFile: script, atomically: true, encoding: .utf8)
+            tasks.append(MergeFixture.Task(name: task.name, command: "sh \(script)", dependsOn: task.dependsOn))
+        }
+        let run = try await fixture.run(tasks)
+        if let edits = scenario.baseMove {
+            let script = scripts + "/base-move.sh"
+            try Scenario.shell(edits).write(toFile: script, atomically: true, encoding: .utf8)
+            try Shell.run(["sh", script], in: fixture.repo.path)
+            try fixture.repo.git("add", "-A")
+            try fixture.repo.git("commit", "-q", "--allow-empty", "-m", "base moved after the run")
+        }
+
+        let records = try fixture.store.runWithTasks(number: run).1
+        for task in scenario.tasks where task.fails {
+            let state = records.first { $0.name == task.name }?.state
+            #expect(state != .succeeded, "\(task.name) was made to fail\n\(context)")
+        }
+        let options = MergeOptions(
+            check: scenario.checked ? Self.check : nil, onConflict: scenario.stopOnConflict ? .stop : .skip,
+            keep: scenario.keep)
+        let first = try await mergeRound(
+            1, fixture: fixture, records: records, options: options, landedEarlier: [], context: context)
+        if scenario.mergeTwice {
+            // Parked tasks are tried again on the new base; landed ones are reported, not moved.
+            let landed = Set(first.filter { $0.value == .landed }.keys)
+            _ = try await mergeRound(
+                2, fixture: fixture, records: records, options: options, landedEarlier: landed, context: context)
+        }
+    }
+
+    /// One `grove merge` of the run, checked against git's prediction for it; returns the results.
+    func mergeRound(
+        _ round: Int, fixture: MergeFixture, records: [TaskRecord], options: MergeOptions,
+        landedEarlier: Set<String>, context: String
+    ) async throws -> [String: MergeResult] {
+        let context = "round \(round), \(context)"
+        let oldMain = try #require(try fixture.tip("main"))
+        let refsBefore = try Self.refs(fixture.repo)
+        let prediction = try Prediction(
+            fixture: fixture, records: records, refs: refsBefore, oldMain: oldMain, options: options,
+            landedEarlier: landedEarlier, scratch: fixture.sandbox.child("scratch-\(round)"))
+
+        let report = try await fixture.merge(options)
+
+        // What grove says it did is what git predicted.
+        let outcomes = report.repositories.flatMap(\.tasks)
+        if ProcessInfo.processInfo.environment["GROVE_PROPERTY_VERBOSE"] == "1" {
+            let summary = outcomes.map { "\($0.task)=\($0.result.rawValue)" }.joined(separator: " ")
+            print(
+                "\(context.prefix { $0 != "(" })\(summary); not queued \(report.notQueued.map(\.task));"
+                    + " \(prediction.subjects.count) commits")
+        }
+        #expect(outcomes.map(\.task) == prediction.order, "\(context)")
+        for outcome in outcomes {
+            #expect(
+                outcome.result == prediction.results[outcome.task],
+                "\(outcome.task): \(outcome.reason ?? "")\n\(context)")
+            #expect(outcome.earlier == landedEarlier.contains(outcome.task), "\(outcome.task)\n\(context)")
+            if outcome.result == .conflict, let expected = prediction.conflicts[outcome.task] {
+                // git names the paths with conflict markers; libgit2 also the other sides of a rename.
+                #expect(
+                    Set(expected).isSubset(of: outcome.conflicts),
+                    "\(outcome.task): git \(expected), grove \(outcome.conflicts)\n\(context)")
+            }
+        }
+        let failed = records.filter { $0.state != .succeeded }.map(\.name).sorted()
+        #expect(report.notQueued.map(\.task).sorted() == failed, "\(context)")
+
+        // Base: exactly the predicted tree and commits, linear on top of where it was.
+        let main = try #require(try fixture.tip("main"))
+        #expect(try fixture.repo.revParse("main^{tree}") == prediction.tree, "\(context)")
+        let subjects = try fixture.repo.output("log", "--reverse", "--format=%s", "\(oldMain)..main")
+        #expect(subjects.split(separator: "\n").map(String.init) == prediction.subjects, "\(context)")
+        #expect(try fixture.repo.output("rev-list", "--merges", "\(oldMain)..main").isEmpty, "\(context)")
+        let ancestry = try Shell.git("merge-base", "--is-ancestor", oldMain, main, in: fixture.repo.path, check: false)
+        #expect(ancestry.status == 0, "\(context)")
+        let newlyLanded = outcomes.filter { $0.result == .landed && !$0.earlier }
+        #expect(main == (newlyLanded.last?.commit ?? oldMain), "\(context)")
+
+        // Refs: landed branches are gone (with --keep: at their landed commit, the last of base's
+        // with one of their subjects), base moved, everything else is where it was.
+        var landedCommits: [String: String] = [:]
+        for line in try fixture.repo.output("log", "--reverse", "--format=%H %s", "\(oldMain)..main").split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            if let owner = prediction.owners[parts[1]] { landedCommits[owner] = parts[0] }
+        }
+        var expectedRefs = refsBefore
+        for record in records where prediction.results[record.name] == .landed && !landedEarlier.contains(record.name) {
+            expectedRefs["refs/heads/\(record.branch)"] = options.keep ? landedCommits[record.name] : nil
+        }
+        expectedRefs["refs/heads/main"] = main
+        #expect(try Self.refs(fixture.repo) == expectedRefs, "\(context)")
+
+        // Worktrees: landed ones removed (or, with --keep, at the landed commit); every other one
+        // as it was, clean, on its old tip.
+        for record in records {
+            let exists = FileManager.default.fileExists(atPath: record.worktree)
+            if prediction.results[record.name] == .landed && options.keep {
+                let worktree = TestRepository(existing: record.worktree)
+                #expect(try worktree.revParse("HEAD") == expectedRefs["refs/heads/\(record.branch)"], "\(context)")
+                #expect(try worktree.porcelainStatus().isEmpty, "\(record.name)'s worktree\n\(context)")
+            } else if prediction.results[record.name] == .landed {
+                #expect(!exists, "\(record.name)'s worktree\n\(context)")
+            } else if exists {
+                let worktree = TestRepository(existing: record.worktree)
+                #expect(try worktree.revParse("HEAD") == refsBefore["refs/heads/\(record.branch)"], "\(context)")
+                if record.state == .succeeded {
+                    #expect(try worktree.porcelainStatus().isEmpty, "\(record.name)'s worktree\n\(context)")
+                }
+            } else {
+                #expect(record.state != .succeeded, "\(record.name)'s worktree is gone\n\(context)")
+            }
+        }
+        #expect(try fixture.repo.porcelainStatus().isEmpty, "\(context)")
+        #expect(try fixture.repo.revParse("HEAD") == main, "\(context)")
+        let fsck = try Shell.git("fsck", "--strict", "--no-dangling", in: fixture.repo.path, check: false)
+        #expect(fsck.status == 0 && !fsck.stderr.contains("error"), "\(fsck.stderr)\n\(context)")
+
+        // The journal agrees.
+        let journal = try fixture.store.merges(run: records.first?.run ?? 0)
+        let stored = prediction.results.filter { $0.value != .notReached }.mapValues { Optional($0) }
+        #expect(journal.mapValues { $0.result } == stored, "\(context)")
+        return prediction.results
+    }
+
+    /// `git for-each-ref`: every ref and its commit.
+    static func refs(_ repo: TestRepository) throws -> [String: String] {
+        var refs: [String: String] = [:]
+        for line in try repo.output("for-each-ref", "--format=%(refname) %(objectname)").split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            if parts.count == 2 { refs[parts[0]] = parts[1] }
+        }
+        return refs
+    }
+}
+
+/// SplitMix64: a small, fast generator whose whole state is its seed, so a case is replayed
+/// from the seed alone.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func chance(_ probability: Double) -> Bool { Double.random(in: 0..<1, using: &self) < probability }
+    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+    mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
+}
+
+extension MergeQueuePropertyTests {
+    /// One change a task (or base) makes to its working tree, as a line of shell. Changes to a
+    /// file that is not there (renamed or deleted on the way) do nothing.
+    enum Edit: CustomStringConvertible {
+        /// Replace line `line` of a file.
+        case setLine(String, Int, String)
+        case append(String, String)
+        /// Create or overwrite a file.
+        case write(String, [String])
+        case delete(String)
+        case rename(String, String)
+        case mode(String, executable: Bool)
+
+        var shell: String {
+            switch self {
+            case .setLine(let file, let line, let text):
+                return "[ -f '\(file)' ] && sed -i '\(line)s/.*/\(text)/' '\(file)'"
+            case .append(let file, let text):
+                return "[ -f '\(file)' ] && echo '\(text)' >> '\(file)'"
+            case .write(let file, let lines):
+                let directory = (file as NSString).deletingLastPathComponent
+                let make = directory.isEmpty ? "" : "mkdir -p '\(directory)' && "
+                return make + "printf '%s\\n' " + lines.map { "'\($0)'" }.joined(separator: " ") + " > '\(file)'"
+            case .delete(let file):
+                return "rm -f '\(file)'"
+            case .rename(let from, let to):
+                let directory = (to as NSString).deletingLastPathComponent
+                let make = directory.isEmpty ? "" : "mkdir -p '\(directory)' && "
+                return "[ -f '\(from)' ] && [ ! -e '\(to)' ] && \(make)mv '\(from)' '\(to)'"
+            case .mode(let file, let executable):
+                return "[ -f '\(file)' ] && chmod \(executable ? "+x" : "-x") '\(file)'"
+            }
+        }
+
+        var description: String { shell }
+    }
+
+    /// One task of a case.
+    struct TaskSpec: CustomStringConvertible {
+        var name: String
+        var dependsOn: [String]
+        /// Commits the task makes itself, each a list of edits.
+        var commits: [[Edit]]
+        /// Edits left uncommitted, for grove to commit.
+        var leftovers: [Edit]
+        /// Exits 1 at the end: the task fails and is not queued.
+        var fails: Bool
+
+        var script: String {
+            var lines = ["# \(name)"]
+            for (number, edits) in commits.enumerated() {
+                lines += edits.map(\.shell)
+                lines.append("git add -A && { git diff --cached --quiet || git commit -q -m '\(name) part \(number + 1)'; }")
+            }
+            lines += leftovers.map(\.shell)
+            lines.append(fails ? "exit 1" : "exit 0")
+            return lines.joined(separator: "\n") + "\n"
+        }
+
+        var description: String {
+            "task \(name) depends_on \(dependsOn)\(fails ? " (fails)" : ""):\n" + script
+        }
+    }
+
+    /// A whole random case: the repository's first commit, the tasks in the task file's order,
+    /// and what happens around the run.
+    struct Scenario: CustomStringConvertible {
+        var files: [String: String] = [:]
+        var executables: [String] = []
+        var tasks: [TaskSpec] = []
+        /// A commit on base after the run: every candidate is then a real rebase.
+        var baseMove: [Edit]?
+        var checked: Bool
+        var mergeTwice: Bool
+        /// `--keep`: landed tasks keep their worktree and branch, moved to the landed commit.
+        var keep: Bool
+        /// `--on-conflict stop`.
+        var stopOnConflict: Bool
+
+        init(_ random: inout SplitMix64) {
+            let fileCount = random.int(3...6)
+            var names: [String] = []
+            for index in 0..<fileCount {
+                let name = random.chance(0.3) ? "d/f\(index).txt" : "f\(index).txt"
+                names.append(name)
+                files[name] = (1...Self.lines).map { "f\(index) line \($0)" }.joined(separator: "\n") + "\n"
+            }
+            executables = names.filter { _ in random.chance(0.15) }
+            checked = random.chance(0.5)
+            mergeTwice = random.chance(0.3)
+            keep = random.chance(0.2)
+            stopOnConflict = random.chance(0.15)
+
+            let taskCount = random.int(2...6)
+            var specs: [TaskSpec] = []
+            for index in 0..<taskCount {
+                let name = "t\(index)"
+                var dependsOn: [String] = []
+                if index > 0 && random.chance(0.3) {
+                    dependsOn.append("t\(random.int(0...(index - 1)))")
+                    if index > 1 && random.chance(0.25) {
+                        let other = "t\(random.int(0...(index - 1)))"
+                        if !dependsOn.contains(other) { dependsOn.append(other) }
+                    }
+                }
+                var commits: [[Edit]] = []
+                var leftovers: [Edit] = []
+                if !random.chance(0.05) {
+                    let commitCount = random.int(1...3)
+                    for number in 1...commitCount {
+                        let edits = (0..<random.int(1...3)).map { edit in
+                            Self.edit(&random, task: name, commit: number, edit: edit, files: names)
+                        }
+                        if number == commitCount && random.chance(0.5) { leftovers = edits } else { commits.append(edits) }
+                    }
+                    if checked && random.chance(0.15) {
+                        let target =
+                            random.chance(0.5) ? random.pick(names) : "\(name)-broken.txt"
+                        leftovers.append(
+                            target.hasSuffix("broken.txt")
+                                ? .write(target, ["BROKEN by \(name)"]) : .append(target, "BROKEN by \(name)"))
+                    }
+                }
+                specs.append(
+                    TaskSpec(
+                        name: name, dependsOn: dependsOn, commits: commits, leftovers: leftovers,
+                        fails: random.chance(0.08)))
+            }
+            // Dependencies point at earlier tasks; the task file may still list them later.
+            if random.chance(0.3) { specs.shuffle(using: &random) }
+            tasks = specs
+            if random.chance(0.4) {
+                baseMove = (0..<random.int(1...2)).map { edit in
+                    Self.edit(&random, task: "base", commit: 1, edit: edit, files: names)
+                }
+            }
+        }
+
+        /// Lines of each first file: edits of the same or neighbouring lines conflict.
+        static let lines = 16
+
+        static func edit(
+            _ random: inout SplitMix64, task: String, commit: Int, edit: Int, files: [String]
+        ) -> Edit {
+            let file = random.pick(files)
+            let text = "\(task) c\(commit) e\(edit)"
+            let roll = random.int(0...99)
+            switch roll {
+            case 0..<40: return .setLine(file, random.int(1...lines), text)
+            case 40..<46: return .append(file, text)
+            case 46..<62: return .write("\(task)-\(commit)-\(edit).txt", [text, "more"])
+            case 62..<68:
+                // Shared names: the same content merges cleanly, another conflicts (add/add).
+                return .write("shared-\(random.int(1...2)).txt", [random.chance(0.5) ? "same" : text])
+            case 68..<74: return .delete(file)
+            case 74..<88:
+                let stem = (file as NSString).deletingPathExtension
+                return .rename(file, random.chance(0.3) ? "moved/\(stem).txt" : "\(stem)-by-\(task).txt")
+            default: return .mode(file, executable: random.chance(0.7))
+            }
+        }
+
+        /// A script that applies `edits` in the current directory.
+        static func shell(_ edits: [Edit]) -> String {
+            (edits.map(\.shell) + ["exit 0"]).joined(separator: "\n") + "\n"
+        }
+
+        var description: String {
+            "files \(files.keys.sorted()), executables \(executables), checked \(checked), keep \(keep),"
+                + " stop on conflict \(stopOnConflict), base moves: "
+                + "\(baseMove.map(\.description) ?? "no")\n" + tasks.map(\.description).joined(separator: "\n")
+        }
+    }
+
+    /// What the queue must do, worked out with git alone: each queued task's own commits (from
+    /// where its branch started) cherry-picked in queue order onto a scratch clone of base.
+    struct Prediction {
+        /// The queued tasks in landing order: run order, each after its dependencies.
+        var order: [String] = []
+        var results: [String: MergeResult] = [:]
+        /// The paths git leaves unmerged, per conflicting task.
+        var conflicts: [String: [String]] = [:]
+        /// The subjects of base's new commits, in order.
+        var subjects: [String] = []
+        /// The task each of those subjects belongs to.
+        var owners: [String: String] = [:]
+        /// Base's final tree.
+        var tree: String = ""
+
+        init(
+            fixture: MergeFixture, records: [TaskRecord], refs: [String: String], oldMain: String,
+            options: MergeOptions, landedEarlier: Set<String>, scratch scratchPath: String
+        ) throws {
+            let queued = records.filter { $0.state == .succeeded }.sorted { $0.position < $1.position }
+            order = Self.ordered(queued).map(\.name)
+            try Shell.run(["git", "clone", "-q", "--no-checkout", fixture.repo.path, scratchPath])
+            let scratch = TestRepository(existing: scratchPath)
+            // libgit2 knows no directory renames: neither may git here.
+            try scratch.git("config", "merge.directoryRenames", "false")
+            try scratch.git("checkout", "-q", "--detach", oldMain)
+            let byName = Dictionary(uniqueKeysWithValues: records.map { ($0.name, $0) })
+            for name in order {
+                guard let task = byName[name] else { continue }
+                if landedEarlier.contains(name) {
+                    results[name] = .landed
+                    continue
+                }
+                // --on-conflict stop: nothing after the first conflict is tried.
+                if options.onConflict == .stop && results.values.contains(.conflict) {
+                    results[name] = .notReached
+                    continue
+                }
+                // A dependency that did not land (or is not queued) blocks it.
+                if task.dependsOn.contains(where: { !(results[$0]?.isSuccess ?? false) }) {
+                    results[name] = .blocked
+                    continue
+                }
+                guard let tip = refs["refs/heads/\(task.branch)"], let start = task.baseCommit else {
+                    throw PredictionError("\(name) has no branch tip or start")
+                }
+                let before = try scratch.revParse("HEAD")
+                let commits = try scratch.output("rev-list", "--reverse", "--no-merges", "\(start)..\(tip)")
+                    .split(separator: "\n").map(String.init)
+                var landing: [String] = []
+                var conflict: [String]?
+                for commit in commits {
+                    let pick = try Shell.git("cherry-pick", "--keep-redundant-commits", commit, in: scratchPath, check: false)
+                    if pick.status != 0 {
+                        let unmerged = try scratch.output("diff", "--name-only", "--diff-filter=U")
+                        guard !unmerged.isEmpty else { throw PredictionError("cherry-pick failed: \(pick.stderr)") }
+                        conflict = unmerged.split(separator: "\n").map(String.init)
+                        try Shell.git("cherry-pick", "--abort", in: scratchPath, check: false)
+                        try scratch.git("reset", "-q", "--hard", before)
+                        break
+                    }
+                    let trees = try scratch.output("rev-parse", "HEAD^{tree}", "HEAD~1^{tree}").split(separator: "\n")
+                    if trees.count == 2 && trees[0] == trees[1] {
+                        try scratch.git("reset", "-q", "--hard", "HEAD~1")
+                    } else {
+                        landing.append(try scratch.output("log", "-1", "--format=%s", commit))
+                    }
+                }
+                if let conflict {
+                    results[name] = .conflict
+                    conflicts[name] = conflict
+                } else if landing.isEmpty {
+                    results[name] = .nothingToLand
+                } else if try options.check != nil
+                    && Shell.git("grep", "-q", "-e", "^BROKEN", "HEAD", in: scratchPath, check: false).status == 0
+                {
+                    results[name] = .checkFailed
+                    try scratch.git("reset", "-q", "--hard", before)
+                } else {
+                    results[name] = .landed
+                    subjects += landing
+                    for subject in landing { owners[subject] = name }
+                }
+            }
+            tree = try scratch.revParse("HEAD^{tree}")
+        }
+
+        /// Each time the first task (in run order) whose queued dependencies are all placed.
+        static func ordered(_ tasks: [TaskRecord]) -> [TaskRecord] {
+            let names = Set(tasks.map(\.name))
+            var placed = Set<String>()
+            var remaining = tasks
+            var result: [TaskRecord] = []
+            while let index = remaining.firstIndex(where: { task in
+                task.dependsOn.allSatisfy { !names.contains($0) || placed.contains($0) }
+            }) {
+                let task = remaining.remove(at: index)
+                placed.insert(task.name)
+                result.append(task)
+            }
+            return result + remaining
+        }
+    }
+
+    struct PredictionError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
