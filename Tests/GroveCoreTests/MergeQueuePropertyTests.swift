@@ -487,3 +487,28 @@ extension MergeQueuePropertyTests {
         init(_ description: String) { self.description = description }
     }
 }
+
+/// Cases the property test points at, pinned down one by one.
+@Suite("Merge queue regressions")
+struct MergeQueueRegressionTests {
+    /// A queue that stops (`--on-conflict stop`) before a task an earlier merge landed still
+    /// reports that task as landed (earlier), as the journal says, not as not reached.
+    @Test func aStoppedQueueStillReportsTasksLandedEarlier() async throws {
+        let fixture = try MergeFixture()
+        // `parked` fails the check (its marker file) and so stays parked; `winner` lands.
+        let run = try await fixture.run([
+            MergeFixture.Task(name: "parked", command: Fixtures.agent("conflict-edit") + " && touch parked.marker"),
+            .conflicting("winner"),
+        ])
+        let check = "test ! -e parked.marker"
+        let first = try await fixture.merge(MergeOptions(check: check))
+        #expect(first.outcomes.map(\.result) == [.checkFailed, .landed])
+
+        // Tried again on the new base, `parked` conflicts with `winner` and stops the queue.
+        let second = try await fixture.merge(MergeOptions(check: check, onConflict: .stop))
+        #expect(second.outcomes.map(\.result) == [.conflict, .landed])
+        #expect(second.outcomes.map(\.earlier) == [false, true])
+        #expect(second.outcomes.last?.commit == first.outcomes.last?.commit)
+        #expect(try fixture.store.merge(run: run, task: "winner")?.result == .landed)
+    }
+}

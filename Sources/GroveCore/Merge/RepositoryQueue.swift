@@ -74,10 +74,7 @@ final class RepositoryQueue: Sendable {
             }
         }
         for task in ordered {
-            if report.stopped != nil || control.isStopping {
-                add(outcome(task, .notReached))
-                continue
-            }
+            // Landed (by recovery, or by an earlier merge) is reported as landed even after a stop.
             if let outcome = recovered[task.name] {
                 add(outcome)
                 continue
@@ -87,6 +84,10 @@ final class RepositoryQueue: Sendable {
                     earlier.result == .landed
                 {
                     add(Self.outcome(of: earlier, earlier: true))
+                    continue
+                }
+                if report.stopped != nil || control.isStopping {
+                    add(outcome(task, .notReached))
                     continue
                 }
                 // A dependent whose dependency did not land is not tried: its branch is left as
@@ -108,7 +109,7 @@ final class RepositoryQueue: Sendable {
                 add(outcome(task, .error, reason: describe(error)))
                 // An unexpected failure may have left the task half-way: stop here, so the next
                 // `grove merge` reconciles it before anything else moves.
-                report.stopped = "stopped after an error at \(task.name): \(describe(error))"
+                if report.stopped == nil { report.stopped = "stopped after an error at \(task.name): \(describe(error))" }
             }
         }
         if let stopped = report.stopped {
