@@ -19,24 +19,92 @@ import Testing
 /// (the test's argument); `GROVE_PROPERTY_SEED=<seed>` replays just that case.
 @Suite("Merge queue property")
 struct MergeQueuePropertyTests {
-    static let seeds: [UInt64] = {
+    static let seeds = seeds(normal: 12, long: 200)
+
+    /// Seeds for cases driven through the built `grove` and killed at a random failpoint.
+    static let killSeeds = seeds(normal: 3, long: 60)
+
+    static func seeds(normal: Int, long: Int) -> [UInt64] {
         let environment = ProcessInfo.processInfo.environment
         if let text = environment["GROVE_PROPERTY_SEED"], let seed = UInt64(text) { return [seed] }
-        let count = environment["GROVE_TEST_LONG"] == "1" ? 200 : 12
         var system = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in system.next() }
-    }()
+        return (0..<(environment["GROVE_TEST_LONG"] == "1" ? long : normal)).map { _ in system.next() }
+    }
 
     /// The check every checked case uses: fails when any file of the candidate has a line
     /// starting with BROKEN (the worktree's files, so it also proves they are the candidate's).
     static let check = "! grep -rqs --exclude=.git -e '^BROKEN' ."
+
+    static var verbose: Bool { ProcessInfo.processInfo.environment["GROVE_PROPERTY_VERBOSE"] == "1" }
 
     @Test(arguments: seeds)
     func theQueueLandsWhatGitPredicts(seed: UInt64) async throws {
         var random = SplitMix64(seed: seed)
         let scenario = Scenario(&random)
         let context = "seed \(seed) (replay: GROVE_PROPERTY_SEED=\(seed))\n\(scenario)"
+        let (fixture, records) = try await Self.setUp(scenario, context: context)
+        let options = scenario.options
+        let first = try await mergeRound(
+            1, fixture: fixture, records: records, options: options, landedEarlier: [], context: context)
+        if scenario.mergeTwice {
+            // Parked tasks are tried again on the new base; landed ones are reported, not moved.
+            let landed = Set(first.filter { $0.value == .landed }.keys)
+            _ = try await mergeRound(
+                2, fixture: fixture, records: records, options: options, landedEarlier: landed, context: context)
+        }
+    }
 
+    /// `grove merge` (the built binary) killed with SIGKILL at a random failpoint, then run
+    /// again: every ref is at its old or its new commit in between, and the second merge ends
+    /// exactly where git predicts an uninterrupted merge ends.
+    @Test(arguments: killSeeds)
+    func aMergeKilledAnywhereEndsWhereGitPredicts(seed: UInt64) async throws {
+        var random = SplitMix64(seed: seed)
+        let scenario = Scenario(&random)
+        let steps = Failpoint.steps.filter { scenario.checked || !["checking", "checked"].contains($0) }
+        let failpoint = "\(random.pick(steps)):\(random.int(1...2))"
+        let context = "seed \(seed) (replay: GROVE_PROPERTY_SEED=\(seed)), killed at \(failpoint)\n\(scenario)"
+        let (fixture, records) = try await Self.setUp(scenario, context: context)
+        let options = scenario.options
+        let start = try RoundStart(fixture: fixture, records: records, options: options, landedEarlier: [], round: 1)
+        let run = records.first?.run ?? 1
+        var arguments = [try Self.groveBinary(), "merge", "\(run)", "--json"]
+        if let check = options.check { arguments += ["--check", check] }
+        if options.onConflict == .stop { arguments += ["--on-conflict", "stop"] }
+        if options.keep { arguments.append("--keep") }
+        let environment = ["GROVE_HOME": fixture.home.path, "HOME": fixture.sandbox.path, "NO_COLOR": "1"]
+
+        let killed = try Shell.run(
+            arguments, in: fixture.repo.path, environment: environment.merging(["GROVE_FAILPOINT": failpoint]) { $1 },
+            check: false)
+        guard killed.status == SIGKILL else {
+            // The failpoint was never met (fewer tasks reached it): an uninterrupted merge.
+            #expect([0, 1].contains(killed.status), "\(killed.stderr)\n\(context)")
+            try verify(
+                start, fixture: fixture, records: records, options: options,
+                outcomes: try Self.outcomes(fromJSON: killed.stdout), landedEarlier: [], context: context)
+            return
+        }
+        if Self.verbose { print("seed \(seed): killed at \(failpoint)") }
+        // Between the two: every ref at its old commit or at a candidate the journal names.
+        let journal = try fixture.store.merges(run: run)
+        let candidates = Set(journal.values.compactMap(\.candidate))
+        for (ref, commit) in try Self.refs(fixture.repo) {
+            #expect(
+                start.refs[ref] == commit || candidates.contains(commit), "\(ref) at \(commit)\n\(context)")
+        }
+        // Tasks the killed merge finished are reported as landed earlier by the next one.
+        let finished = Set(journal.values.filter { $0.step == .cleaned && $0.result == .landed }.map(\.task))
+        let rerun = try Shell.run(arguments, in: fixture.repo.path, environment: environment, check: false)
+        #expect([0, 1].contains(rerun.status), "\(rerun.stderr)\n\(context)")
+        try verify(
+            start, fixture: fixture, records: records, options: options,
+            outcomes: try Self.outcomes(fromJSON: rerun.stdout), landedEarlier: finished, context: context)
+    }
+
+    /// A fixture with the scenario's repository and its finished run (base moved after it,
+    /// when the scenario says so); returns the run's tasks.
+    static func setUp(_ scenario: Scenario, context: String) async throws -> (MergeFixture, [TaskRecord]) {
         let fixture = try MergeFixture("property", files: scenario.files)
         if !scenario.executables.isEmpty {
             try Shell.run(["git", "-C", fixture.repo.path, "update-index", "--chmod=+x"] + scenario.executables)
@@ -59,47 +127,103 @@ struct MergeQueuePropertyTests {
             try fixture.repo.git("add", "-A")
             try fixture.repo.git("commit", "-q", "--allow-empty", "-m", "base moved after the run")
         }
-
         let records = try fixture.store.runWithTasks(number: run).1
         for task in scenario.tasks where task.fails {
             let state = records.first { $0.name == task.name }?.state
             #expect(state != .succeeded, "\(task.name) was made to fail\n\(context)")
         }
-        let options = MergeOptions(
-            check: scenario.checked ? Self.check : nil, onConflict: scenario.stopOnConflict ? .stop : .skip,
-            keep: scenario.keep)
-        let first = try await mergeRound(
-            1, fixture: fixture, records: records, options: options, landedEarlier: [], context: context)
-        if scenario.mergeTwice {
-            // Parked tasks are tried again on the new base; landed ones are reported, not moved.
-            let landed = Set(first.filter { $0.value == .landed }.keys)
-            _ = try await mergeRound(
-                2, fixture: fixture, records: records, options: options, landedEarlier: landed, context: context)
+        return (fixture, records)
+    }
+
+    /// What a merge round starts from: base, every ref, and git's prediction of the round.
+    struct RoundStart {
+        var round: Int
+        var oldMain: String
+        var refs: [String: String]
+        var prediction: Prediction
+
+        init(
+            fixture: MergeFixture, records: [TaskRecord], options: MergeOptions, landedEarlier: Set<String>,
+            round: Int
+        ) throws {
+            self.round = round
+            oldMain = try #require(try fixture.tip("main"))
+            refs = try MergeQueuePropertyTests.refs(fixture.repo)
+            prediction = try Prediction(
+                fixture: fixture, records: records, refs: refs, oldMain: oldMain, options: options,
+                landedEarlier: landedEarlier, scratch: fixture.sandbox.child("scratch-\(round)"))
         }
     }
 
-    /// One `grove merge` of the run, checked against git's prediction for it; returns the results.
+    /// One task's result as a merge reported it (in process, or in `--json` events).
+    struct Outcome {
+        var task: String
+        var result: MergeResult?
+        var earlier: Bool
+        var commit: String?
+        var conflicts: [String]
+        var reason: String?
+    }
+
+    /// The `task_finished` events of `grove merge --json`.
+    static func outcomes(fromJSON output: String) throws -> [Outcome] {
+        try output.split(separator: "\n").compactMap { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            guard let object, object["event"] as? String == "task_finished", let task = object["task"] as? String
+            else { return nil }
+            return Outcome(
+                task: task, result: (object["result"] as? String).flatMap(MergeResult.init(rawValue:)),
+                earlier: object["earlier"] as? Bool ?? false, commit: object["commit"] as? String,
+                conflicts: object["conflicts"] as? [String] ?? [], reason: object["reason"] as? String)
+        }
+    }
+
+    /// The built `grove` next to the test runner.
+    static func groveBinary() throws -> String {
+        var directory = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("grove").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw PredictionError("no built grove next to \(ProcessInfo.processInfo.arguments[0])")
+    }
+
+    /// One `grove merge` of the run, in process, checked against git's prediction for it;
+    /// returns the results.
     func mergeRound(
         _ round: Int, fixture: MergeFixture, records: [TaskRecord], options: MergeOptions,
         landedEarlier: Set<String>, context: String
     ) async throws -> [String: MergeResult] {
-        let context = "round \(round), \(context)"
-        let oldMain = try #require(try fixture.tip("main"))
-        let refsBefore = try Self.refs(fixture.repo)
-        let prediction = try Prediction(
-            fixture: fixture, records: records, refs: refsBefore, oldMain: oldMain, options: options,
-            landedEarlier: landedEarlier, scratch: fixture.sandbox.child("scratch-\(round)"))
-
+        let start = try RoundStart(
+            fixture: fixture, records: records, options: options, landedEarlier: landedEarlier, round: round)
         let report = try await fixture.merge(options)
-
-        // What grove says it did is what git predicted.
-        let outcomes = report.repositories.flatMap(\.tasks)
-        if ProcessInfo.processInfo.environment["GROVE_PROPERTY_VERBOSE"] == "1" {
-            let summary = outcomes.map { "\($0.task)=\($0.result.rawValue)" }.joined(separator: " ")
-            print(
-                "\(context.prefix { $0 != "(" })\(summary); not queued \(report.notQueued.map(\.task));"
-                    + " \(prediction.subjects.count) commits")
+        let failed = records.filter { $0.state != .succeeded }.map(\.name).sorted()
+        #expect(report.notQueued.map(\.task).sorted() == failed, "\(context)")
+        let outcomes = report.repositories.flatMap(\.tasks).map {
+            Outcome(
+                task: $0.task, result: $0.result, earlier: $0.earlier, commit: $0.commit, conflicts: $0.conflicts,
+                reason: $0.reason)
         }
+        try verify(
+            start, fixture: fixture, records: records, options: options, outcomes: outcomes,
+            landedEarlier: landedEarlier, context: context)
+        return start.prediction.results
+    }
+
+    /// Checks what a merge round did against its prediction, with git.
+    func verify(
+        _ start: RoundStart, fixture: MergeFixture, records: [TaskRecord], options: MergeOptions,
+        outcomes: [Outcome], landedEarlier: Set<String>, context: String
+    ) throws {
+        let context = "round \(start.round), \(context)"
+        let (oldMain, refsBefore, prediction) = (start.oldMain, start.refs, start.prediction)
+        if Self.verbose {
+            let summary = outcomes.map { "\($0.task)=\($0.result?.rawValue ?? "?")" }.joined(separator: " ")
+            print("\(context.prefix { $0 != "(" })\(summary); \(prediction.subjects.count) commits")
+        }
+        // What grove says it did is what git predicted.
         #expect(outcomes.map(\.task) == prediction.order, "\(context)")
         for outcome in outcomes {
             #expect(
@@ -113,8 +237,6 @@ struct MergeQueuePropertyTests {
                     "\(outcome.task): git \(expected), grove \(outcome.conflicts)\n\(context)")
             }
         }
-        let failed = records.filter { $0.state != .succeeded }.map(\.name).sorted()
-        #expect(report.notQueued.map(\.task).sorted() == failed, "\(context)")
 
         // Base: exactly the predicted tree and commits, linear on top of where it was.
         let main = try #require(try fixture.tip("main"))
@@ -170,7 +292,6 @@ struct MergeQueuePropertyTests {
         let journal = try fixture.store.merges(run: records.first?.run ?? 0)
         let stored = prediction.results.filter { $0.value != .notReached }.mapValues { Optional($0) }
         #expect(journal.mapValues { $0.result } == stored, "\(context)")
-        return prediction.results
     }
 
     /// `git for-each-ref`: every ref and its commit.
@@ -364,6 +485,13 @@ extension MergeQueuePropertyTests {
                 return .rename(file, random.chance(0.3) ? "moved/\(stem).txt" : "\(stem)-by-\(task).txt")
             default: return .mode(file, executable: random.chance(0.7))
             }
+        }
+
+        /// The `grove merge` options the case merges with.
+        var options: MergeOptions {
+            MergeOptions(
+                check: checked ? MergeQueuePropertyTests.check : nil, onConflict: stopOnConflict ? .stop : .skip,
+                keep: keep)
         }
 
         /// A script that applies `edits` in the current directory.
