@@ -56,7 +56,9 @@ struct MergeQueuePropertyTests {
 
     /// `grove merge` (the built binary) killed with SIGKILL at a random failpoint, then run
     /// again: every ref is at its old or its new commit in between, and the second merge ends
-    /// exactly where git predicts an uninterrupted merge ends.
+    /// where git predicts. That is an uninterrupted merge's end when nothing was parked before
+    /// the kill; a task the killed merge parked is tried again by the next one, as by any
+    /// second merge, on the base as it is then.
     @Test(arguments: killSeeds)
     func aMergeKilledAnywhereEndsWhereGitPredicts(seed: UInt64) async throws {
         var random = SplitMix64(seed: seed)
@@ -82,7 +84,8 @@ struct MergeQueuePropertyTests {
             #expect([0, 1].contains(killed.status), "\(killed.stderr)\n\(context)")
             try verify(
                 start, fixture: fixture, records: records, options: options,
-                outcomes: try Self.outcomes(fromJSON: killed.stdout), landedEarlier: [], context: context)
+                outcomes: try Self.outcomes(fromJSON: killed.stdout), landedEarlier: [], landedBefore: [:],
+                context: context)
             return
         }
         if Self.verbose { print("seed \(seed): killed at \(failpoint)") }
@@ -93,13 +96,36 @@ struct MergeQueuePropertyTests {
             #expect(
                 start.refs[ref] == commit || candidates.contains(commit), "\(ref) at \(commit)\n\(context)")
         }
-        // Tasks the killed merge finished are reported as landed earlier by the next one.
+        // Tasks the killed merge finished are reported as landed earlier by the next one; a task
+        // it killed after base moved is finished by it. Either way base has its candidate.
         let finished = Set(journal.values.filter { $0.step == .cleaned && $0.result == .landed }.map(\.task))
+        let mainAfterKill = try #require(try fixture.tip("main"))
+        var landed: [String: String] = [:]
+        for row in journal.values {
+            guard let candidate = row.candidate, row.result == .landed || row.step.isInFlight else { continue }
+            let ancestry = try Shell.git(
+                "merge-base", "--is-ancestor", candidate, mainAfterKill, in: fixture.repo.path, check: false)
+            if ancestry.status == 0 { landed[row.task] = candidate }
+        }
+        #expect(finished.isSubset(of: landed.keys), "\(context)")
+        // Git's prediction of the next merge: from base as the kill left it, with every
+        // branch at its tip from before the kill (a branch moved for a check goes back).
+        var refs = start.refs
+        refs["refs/heads/main"] = mainAfterKill
+        let prediction = try Prediction(
+            fixture: fixture, records: records, refs: refs, oldMain: mainAfterKill, options: options,
+            landedEarlier: Set(landed.keys), scratch: fixture.sandbox.child("scratch-2"))
+        let next = RoundStart(round: 2, oldMain: mainAfterKill, refs: refs, prediction: prediction)
+
         let rerun = try Shell.run(arguments, in: fixture.repo.path, environment: environment, check: false)
         #expect([0, 1].contains(rerun.status), "\(rerun.stderr)\n\(context)")
         try verify(
-            start, fixture: fixture, records: records, options: options,
-            outcomes: try Self.outcomes(fromJSON: rerun.stdout), landedEarlier: finished, context: context)
+            next, fixture: fixture, records: records, options: options,
+            outcomes: try Self.outcomes(fromJSON: rerun.stdout), landedEarlier: finished, landedBefore: landed,
+            context: context)
+        // Every task landed once in all: by the killed merge or by the next.
+        let all = try fixture.repo.output("log", "--format=%s", "\(start.oldMain)..main").split(separator: "\n")
+        #expect(Set(all).count == all.count, "\(all)\n\(context)")
     }
 
     /// A fixture with the scenario's repository and its finished run (base moved after it,
@@ -141,6 +167,13 @@ struct MergeQueuePropertyTests {
         var oldMain: String
         var refs: [String: String]
         var prediction: Prediction
+
+        init(round: Int, oldMain: String, refs: [String: String], prediction: Prediction) {
+            self.round = round
+            self.oldMain = oldMain
+            self.refs = refs
+            self.prediction = prediction
+        }
 
         init(
             fixture: MergeFixture, records: [TaskRecord], options: MergeOptions, landedEarlier: Set<String>,
@@ -198,6 +231,11 @@ struct MergeQueuePropertyTests {
     ) async throws -> [String: MergeResult] {
         let start = try RoundStart(
             fixture: fixture, records: records, options: options, landedEarlier: landedEarlier, round: round)
+        // Tasks landed earlier: with --keep, their branches are at their landed commits.
+        var landedBefore: [String: String] = [:]
+        for record in records where landedEarlier.contains(record.name) {
+            landedBefore[record.name] = start.refs["refs/heads/\(record.branch)"] ?? ""
+        }
         let report = try await fixture.merge(options)
         let failed = records.filter { $0.state != .succeeded }.map(\.name).sorted()
         #expect(report.notQueued.map(\.task).sorted() == failed, "\(context)")
@@ -208,14 +246,16 @@ struct MergeQueuePropertyTests {
         }
         try verify(
             start, fixture: fixture, records: records, options: options, outcomes: outcomes,
-            landedEarlier: landedEarlier, context: context)
+            landedEarlier: landedEarlier, landedBefore: landedBefore, context: context)
         return start.prediction.results
     }
 
-    /// Checks what a merge round did against its prediction, with git.
+    /// Checks what a merge round did against its prediction, with git. `landedEarlier`: tasks
+    /// the merge reports as landed by an earlier one; `landedBefore`: tasks base had when the
+    /// round started, with their landed commit (where `--keep` leaves their branch).
     func verify(
         _ start: RoundStart, fixture: MergeFixture, records: [TaskRecord], options: MergeOptions,
-        outcomes: [Outcome], landedEarlier: Set<String>, context: String
+        outcomes: [Outcome], landedEarlier: Set<String>, landedBefore: [String: String], context: String
     ) throws {
         let context = "round \(start.round), \(context)"
         let (oldMain, refsBefore, prediction) = (start.oldMain, start.refs, start.prediction)
@@ -246,8 +286,8 @@ struct MergeQueuePropertyTests {
         #expect(try fixture.repo.output("rev-list", "--merges", "\(oldMain)..main").isEmpty, "\(context)")
         let ancestry = try Shell.git("merge-base", "--is-ancestor", oldMain, main, in: fixture.repo.path, check: false)
         #expect(ancestry.status == 0, "\(context)")
-        let newlyLanded = outcomes.filter { $0.result == .landed && !$0.earlier }
-        #expect(main == (newlyLanded.last?.commit ?? oldMain), "\(context)")
+        let landedSince = outcomes.filter { $0.result == .landed && landedBefore[$0.task] == nil }
+        #expect(main == (landedSince.last?.commit ?? oldMain), "\(context)")
 
         // Refs: landed branches are gone (with --keep: at their landed commit, the last of base's
         // with one of their subjects), base moved, everything else is where it was.
@@ -257,11 +297,17 @@ struct MergeQueuePropertyTests {
             if let owner = prediction.owners[parts[1]] { landedCommits[owner] = parts[0] }
         }
         var expectedRefs = refsBefore
-        for record in records where prediction.results[record.name] == .landed && !landedEarlier.contains(record.name) {
-            expectedRefs["refs/heads/\(record.branch)"] = options.keep ? landedCommits[record.name] : nil
+        for record in records where prediction.results[record.name] == .landed {
+            let commit = landedBefore[record.name] ?? landedCommits[record.name]
+            expectedRefs["refs/heads/\(record.branch)"] = options.keep ? commit : nil
         }
         expectedRefs["refs/heads/main"] = main
-        #expect(try Self.refs(fixture.repo) == expectedRefs, "\(context)")
+        let refsAfter = try Self.refs(fixture.repo)
+        let differing = Set(refsAfter.keys).union(expectedRefs.keys).filter { refsAfter[$0] != expectedRefs[$0] }
+        let refDifferences = differing.sorted().map {
+            "\($0): \(refsAfter[$0] ?? "none"), expected \(expectedRefs[$0] ?? "none")"
+        }
+        #expect(refDifferences.isEmpty, "\(refDifferences)\n\(context)")
 
         // Worktrees: landed ones removed (or, with --keep, at the landed commit); every other one
         // as it was, clean, on its old tip.
