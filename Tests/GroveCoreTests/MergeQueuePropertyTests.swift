@@ -153,6 +153,14 @@ struct MergeQueuePropertyTests {
             try fixture.repo.git("add", "-A")
             try fixture.repo.git("commit", "-q", "--allow-empty", "-m", "base moved after the run")
         }
+        switch scenario.baseCheckout {
+        case .main: break
+        case .elsewhere:
+            try fixture.repo.git("switch", "-q", "-c", "side")
+        case .linked:
+            try fixture.repo.git("switch", "-q", "-c", "side")
+            try fixture.repo.git("worktree", "add", "-q", fixture.sandbox.child("main-checkout"), "main")
+        }
         let records = try fixture.store.runWithTasks(number: run).1
         for task in scenario.tasks where task.fails {
             let state = records.first { $0.name == task.name }?.state
@@ -292,7 +300,9 @@ struct MergeQueuePropertyTests {
         // Refs: landed branches are gone (with --keep: at their landed commit, the last of base's
         // with one of their subjects), base moved, everything else is where it was.
         var landedCommits: [String: String] = [:]
-        for line in try fixture.repo.output("log", "--reverse", "--format=%H %s", "\(oldMain)..main").split(separator: "\n") {
+        for line in try fixture.repo.output("log", "--reverse", "--format=%H %s", "\(oldMain)..main").split(
+            separator: "\n")
+        {
             let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
             if let owner = prediction.owners[parts[1]] { landedCommits[owner] = parts[0] }
         }
@@ -329,8 +339,13 @@ struct MergeQueuePropertyTests {
                 #expect(record.state != .succeeded, "\(record.name)'s worktree is gone\n\(context)")
             }
         }
-        #expect(try fixture.repo.porcelainStatus().isEmpty, "\(context)")
-        #expect(try fixture.repo.revParse("HEAD") == main, "\(context)")
+        // Checkouts: clean; those of base followed it, like `git merge --ff-only`.
+        for checkout in try Self.checkouts(fixture.repo) {
+            let repository = TestRepository(existing: checkout.path)
+            #expect(try repository.porcelainStatus().isEmpty, "\(checkout.path)\n\(context)")
+            let expected = checkout.branch == "refs/heads/main" ? main : refsBefore[checkout.branch]
+            #expect(try repository.revParse("HEAD") == expected, "\(checkout.path)\n\(context)")
+        }
         let fsck = try Shell.git("fsck", "--strict", "--no-dangling", in: fixture.repo.path, check: false)
         #expect(fsck.status == 0 && !fsck.stderr.contains("error"), "\(fsck.stderr)\n\(context)")
 
@@ -338,6 +353,20 @@ struct MergeQueuePropertyTests {
         let journal = try fixture.store.merges(run: records.first?.run ?? 0)
         let stored = prediction.results.filter { $0.value != .notReached }.mapValues { Optional($0) }
         #expect(journal.mapValues { $0.result } == stored, "\(context)")
+    }
+
+    /// The main checkout and every linked one that is not a task's, with its branch.
+    static func checkouts(_ repo: TestRepository) throws -> [(path: String, branch: String)] {
+        var checkouts: [(path: String, branch: String)] = []
+        for entry in try repo.output("worktree", "list", "--porcelain").components(separatedBy: "\n\n") {
+            let lines = entry.split(separator: "\n").map(String.init)
+            guard let path = lines.first(where: { $0.hasPrefix("worktree ") })?.dropFirst(9),
+                let branch = lines.first(where: { $0.hasPrefix("branch ") })?.dropFirst(7),
+                !branch.hasPrefix("refs/heads/grove/")
+            else { continue }
+            checkouts.append((String(path), String(branch)))
+        }
+        return checkouts
     }
 
     /// `git for-each-ref`: every ref and its commit.
@@ -423,7 +452,8 @@ extension MergeQueuePropertyTests {
             var lines = ["# \(name)"]
             for (number, edits) in commits.enumerated() {
                 lines += edits.map(\.shell)
-                lines.append("git add -A && { git diff --cached --quiet || git commit -q -m '\(name) part \(number + 1)'; }")
+                lines.append(
+                    "git add -A && { git diff --cached --quiet || git commit -q -m '\(name) part \(number + 1)'; }")
             }
             lines += leftovers.map(\.shell)
             lines.append(fails ? "exit 1" : "exit 0")
@@ -433,6 +463,15 @@ extension MergeQueuePropertyTests {
         var description: String {
             "task \(name) depends_on \(dependsOn)\(fails ? " (fails)" : ""):\n" + script
         }
+    }
+
+    enum BaseCheckout: String {
+        /// In the main checkout.
+        case main
+        /// Nowhere: the main checkout is on another branch.
+        case elsewhere
+        /// In a linked worktree (the main checkout on another branch).
+        case linked
     }
 
     /// A whole random case: the repository's first commit, the tasks in the task file's order,
@@ -445,6 +484,8 @@ extension MergeQueuePropertyTests {
         var baseMove: [Edit]?
         var checked: Bool
         var mergeTwice: Bool
+        /// Where base is checked out while merging.
+        var baseCheckout: BaseCheckout
         /// `--keep`: landed tasks keep their worktree and branch, moved to the landed commit.
         var keep: Bool
         /// `--on-conflict stop`.
@@ -461,6 +502,7 @@ extension MergeQueuePropertyTests {
             executables = names.filter { _ in random.chance(0.15) }
             checked = random.chance(0.5)
             mergeTwice = random.chance(0.3)
+            baseCheckout = random.chance(0.7) ? .main : random.chance(0.5) ? .elsewhere : .linked
             keep = random.chance(0.2)
             stopOnConflict = random.chance(0.15)
 
@@ -484,7 +526,11 @@ extension MergeQueuePropertyTests {
                         let edits = (0..<random.int(1...3)).map { edit in
                             Self.edit(&random, task: name, commit: number, edit: edit, files: names)
                         }
-                        if number == commitCount && random.chance(0.5) { leftovers = edits } else { commits.append(edits) }
+                        if number == commitCount && random.chance(0.5) {
+                            leftovers = edits
+                        } else {
+                            commits.append(edits)
+                        }
                     }
                     if checked && random.chance(0.15) {
                         let target =
@@ -547,7 +593,7 @@ extension MergeQueuePropertyTests {
 
         var description: String {
             "files \(files.keys.sorted()), executables \(executables), checked \(checked), keep \(keep),"
-                + " stop on conflict \(stopOnConflict), base moves: "
+                + " stop on conflict \(stopOnConflict), base checked out: \(baseCheckout.rawValue), base moves: "
                 + "\(baseMove.map(\.description) ?? "no")\n" + tasks.map(\.description).joined(separator: "\n")
         }
     }
@@ -604,7 +650,8 @@ extension MergeQueuePropertyTests {
                 var landing: [String] = []
                 var conflict: [String]?
                 for commit in commits {
-                    let pick = try Shell.git("cherry-pick", "--keep-redundant-commits", commit, in: scratchPath, check: false)
+                    let pick = try Shell.git(
+                        "cherry-pick", "--keep-redundant-commits", commit, in: scratchPath, check: false)
                     if pick.status != 0 {
                         let unmerged = try scratch.output("diff", "--name-only", "--diff-filter=U")
                         guard !unmerged.isEmpty else { throw PredictionError("cherry-pick failed: \(pick.stderr)") }

@@ -109,7 +109,9 @@ final class RepositoryQueue: Sendable {
                 add(outcome(task, .error, reason: describe(error)))
                 // An unexpected failure may have left the task half-way: stop here, so the next
                 // `grove merge` reconciles it before anything else moves.
-                if report.stopped == nil { report.stopped = "stopped after an error at \(task.name): \(describe(error))" }
+                if report.stopped == nil {
+                    report.stopped = "stopped after an error at \(task.name): \(describe(error))"
+                }
             }
         }
         if let stopped = report.stopped {
