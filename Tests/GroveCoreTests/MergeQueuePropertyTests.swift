@@ -45,12 +45,14 @@ struct MergeQueuePropertyTests {
         let (fixture, records) = try await Self.setUp(scenario, context: context)
         let options = scenario.options
         let first = try await mergeRound(
-            1, fixture: fixture, records: records, options: options, landedEarlier: [], context: context)
+            1, fixture: fixture, records: records, options: options, landedEarlier: [], dirty: scenario.dirty,
+            context: context)
         if scenario.mergeTwice {
             // Parked tasks are tried again on the new base; landed ones are reported, not moved.
             let landed = Set(first.filter { $0.value == .landed }.keys)
             _ = try await mergeRound(
-                2, fixture: fixture, records: records, options: options, landedEarlier: landed, context: context)
+                2, fixture: fixture, records: records, options: options, landedEarlier: landed, dirty: scenario.dirty,
+                context: context)
         }
     }
 
@@ -67,7 +69,9 @@ struct MergeQueuePropertyTests {
         let failpoint = "\(random.pick(steps)):\(random.int(1...2))"
         let context = "seed \(seed) (replay: GROVE_PROPERTY_SEED=\(seed)), killed at \(failpoint)\n\(scenario)"
         let (fixture, records) = try await Self.setUp(scenario, context: context)
-        let options = scenario.options
+        // The order is the run's here: the prediction does not call grove's planner.
+        var options = scenario.options
+        options.order = .run
         let start = try RoundStart(fixture: fixture, records: records, options: options, landedEarlier: [], round: 1)
         let run = records.first?.run ?? 1
         var arguments = [try Self.groveBinary(), "merge", "\(run)", "--json"]
@@ -85,6 +89,7 @@ struct MergeQueuePropertyTests {
             try verify(
                 start, fixture: fixture, records: records, options: options,
                 outcomes: try Self.outcomes(fromJSON: killed.stdout), landedEarlier: [], landedBefore: [:],
+                dirty: scenario.dirty,
                 context: context)
             return
         }
@@ -115,13 +120,14 @@ struct MergeQueuePropertyTests {
         let prediction = try Prediction(
             fixture: fixture, records: records, refs: refs, oldMain: mainAfterKill, options: options,
             landedEarlier: Set(landed.keys), scratch: fixture.sandbox.child("scratch-2"))
-        let next = RoundStart(round: 2, oldMain: mainAfterKill, refs: refs, prediction: prediction)
+        let next = RoundStart(round: 2, oldMain: mainAfterKill, refs: refs, prediction: prediction, journal: journal)
 
         let rerun = try Shell.run(arguments, in: fixture.repo.path, environment: environment, check: false)
         #expect([0, 1].contains(rerun.status), "\(rerun.stderr)\n\(context)")
         try verify(
             next, fixture: fixture, records: records, options: options,
             outcomes: try Self.outcomes(fromJSON: rerun.stdout), landedEarlier: finished, landedBefore: landed,
+            dirty: scenario.dirty,
             context: context)
         // Every task landed once in all: by the killed merge or by the next.
         let all = try fixture.repo.output("log", "--format=%s", "\(start.oldMain)..main").split(separator: "\n")
@@ -162,6 +168,11 @@ struct MergeQueuePropertyTests {
             try fixture.repo.git("worktree", "add", "-q", fixture.sandbox.child("main-checkout"), "main")
         }
         let records = try fixture.store.runWithTasks(number: run).1
+        if let dirty = scenario.dirty, let record = records.first(where: { $0.name == dirty }),
+            FileManager.default.fileExists(atPath: record.worktree)
+        {
+            try "scratch\n".write(toFile: record.worktree + "/scratch.txt", atomically: true, encoding: .utf8)
+        }
         for task in scenario.tasks where task.fails {
             let state = records.first { $0.name == task.name }?.state
             #expect(state != .succeeded, "\(task.name) was made to fail\n\(context)")
@@ -175,24 +186,32 @@ struct MergeQueuePropertyTests {
         var oldMain: String
         var refs: [String: String]
         var prediction: Prediction
+        /// The journal's final results so far.
+        var journal: [String: MergeResult]
 
-        init(round: Int, oldMain: String, refs: [String: String], prediction: Prediction) {
+        init(
+            round: Int, oldMain: String, refs: [String: String], prediction: Prediction,
+            journal: [String: MergeRecord]
+        ) {
             self.round = round
             self.oldMain = oldMain
             self.refs = refs
             self.prediction = prediction
+            self.journal = journal.filter { !$0.value.step.isInFlight }.compactMapValues(\.result)
         }
 
         init(
             fixture: MergeFixture, records: [TaskRecord], options: MergeOptions, landedEarlier: Set<String>,
-            round: Int
+            round: Int, order: [String]? = nil
         ) throws {
             self.round = round
             oldMain = try #require(try fixture.tip("main"))
             refs = try MergeQueuePropertyTests.refs(fixture.repo)
+            journal = try fixture.store.merges(run: records.first?.run ?? 0).filter { !$0.value.step.isInFlight }
+                .compactMapValues(\.result)
             prediction = try Prediction(
                 fixture: fixture, records: records, refs: refs, oldMain: oldMain, options: options,
-                landedEarlier: landedEarlier, scratch: fixture.sandbox.child("scratch-\(round)"))
+                landedEarlier: landedEarlier, scratch: fixture.sandbox.child("scratch-\(round)"), order: order)
         }
     }
 
@@ -235,10 +254,31 @@ struct MergeQueuePropertyTests {
     /// returns the results.
     func mergeRound(
         _ round: Int, fixture: MergeFixture, records: [TaskRecord], options: MergeOptions,
-        landedEarlier: Set<String>, context: String
+        landedEarlier: Set<String>, dirty: String?, context: String
     ) async throws -> [String: MergeResult] {
+        // `grove merge --plan` first: it moves nothing, and with --order planned its order is the queue's.
+        let refsBeforePlan = try Self.refs(fixture.repo)
+        let queue = try MergeQueue.prepare(
+            options: MergeOptions(order: options.order, committer: MergeFixture.committer), store: try fixture.store,
+            home: fixture.home)
+        let plan = try await queue.plan().repositories.flatMap(\.tasks)
+        #expect(try Self.refs(fixture.repo) == refsBeforePlan, "--plan moved a ref\n\(context)")
+        let earlierInRunOrder = records.sorted { $0.position < $1.position }.map(\.name).filter(landedEarlier.contains)
         let start = try RoundStart(
-            fixture: fixture, records: records, options: options, landedEarlier: landedEarlier, round: round)
+            fixture: fixture, records: records, options: options, landedEarlier: landedEarlier, round: round,
+            order: options.order == .planned ? earlierInRunOrder + plan.map(\.task) : nil)
+        let byName = Dictionary(uniqueKeysWithValues: records.map { ($0.name, $0) })
+        for (index, task) in plan.enumerated() {
+            // Each after its dependencies among the queued.
+            let dependencies = Set(byName[task.task]?.dependsOn ?? []).intersection(plan.map(\.task))
+            #expect(dependencies.isSubset(of: plan[..<index].map(\.task)), "\(task.task)\n\(context)")
+            // Without a check or a stop, --plan predicts every result the queue comes to.
+            if options.check == nil && options.onConflict == .skip {
+                #expect(
+                    task.predicted == start.prediction.results[task.task],
+                    "--plan predicted \(task.task) \(task.predicted)\n\(context)")
+            }
+        }
         // Tasks landed earlier: with --keep, their branches are at their landed commits.
         var landedBefore: [String: String] = [:]
         for record in records where landedEarlier.contains(record.name) {
@@ -254,16 +294,18 @@ struct MergeQueuePropertyTests {
         }
         try verify(
             start, fixture: fixture, records: records, options: options, outcomes: outcomes,
-            landedEarlier: landedEarlier, landedBefore: landedBefore, context: context)
+            landedEarlier: landedEarlier, landedBefore: landedBefore, dirty: dirty, context: context)
         return start.prediction.results
     }
 
     /// Checks what a merge round did against its prediction, with git. `landedEarlier`: tasks
     /// the merge reports as landed by an earlier one; `landedBefore`: tasks base had when the
-    /// round started, with their landed commit (where `--keep` leaves their branch).
+    /// round started, with their landed commit (where `--keep` leaves their branch); `dirty`:
+    /// the task whose worktree has an untracked file (kept when it lands, its branch moved).
     func verify(
         _ start: RoundStart, fixture: MergeFixture, records: [TaskRecord], options: MergeOptions,
-        outcomes: [Outcome], landedEarlier: Set<String>, landedBefore: [String: String], context: String
+        outcomes: [Outcome], landedEarlier: Set<String>, landedBefore: [String: String], dirty: String?,
+        context: String
     ) throws {
         let context = "round \(start.round), \(context)"
         let (oldMain, refsBefore, prediction) = (start.oldMain, start.refs, start.prediction)
@@ -271,8 +313,14 @@ struct MergeQueuePropertyTests {
             let summary = outcomes.map { "\($0.task)=\($0.result?.rawValue ?? "?")" }.joined(separator: " ")
             print("\(context.prefix { $0 != "(" })\(summary); \(prediction.subjects.count) commits")
         }
-        // What grove says it did is what git predicted.
-        #expect(outcomes.map(\.task) == prediction.order, "\(context)")
+        // What grove says it did is what git predicted (--order planned: earlier landings aside).
+        if options.order == .planned {
+            let now = outcomes.map(\.task).filter { !landedEarlier.contains($0) }
+            #expect(now == prediction.order.filter { !landedEarlier.contains($0) }, "\(context)")
+            #expect(Set(outcomes.map(\.task)) == Set(prediction.order), "\(context)")
+        } else {
+            #expect(outcomes.map(\.task) == prediction.order, "\(context)")
+        }
         for outcome in outcomes {
             #expect(
                 outcome.result == prediction.results[outcome.task],
@@ -309,7 +357,8 @@ struct MergeQueuePropertyTests {
         var expectedRefs = refsBefore
         for record in records where prediction.results[record.name] == .landed {
             let commit = landedBefore[record.name] ?? landedCommits[record.name]
-            expectedRefs["refs/heads/\(record.branch)"] = options.keep ? commit : nil
+            let kept = options.keep || record.name == dirty
+            expectedRefs["refs/heads/\(record.branch)"] = kept ? commit : nil
         }
         expectedRefs["refs/heads/main"] = main
         let refsAfter = try Self.refs(fixture.repo)
@@ -323,17 +372,18 @@ struct MergeQueuePropertyTests {
         // as it was, clean, on its old tip.
         for record in records {
             let exists = FileManager.default.fileExists(atPath: record.worktree)
-            if prediction.results[record.name] == .landed && options.keep {
+            let untracked = record.name == dirty ? "?? scratch.txt" : ""
+            if prediction.results[record.name] == .landed && (options.keep || record.name == dirty) {
                 let worktree = TestRepository(existing: record.worktree)
                 #expect(try worktree.revParse("HEAD") == expectedRefs["refs/heads/\(record.branch)"], "\(context)")
-                #expect(try worktree.porcelainStatus().isEmpty, "\(record.name)'s worktree\n\(context)")
+                #expect(try worktree.porcelainStatus() == untracked, "\(record.name)'s worktree\n\(context)")
             } else if prediction.results[record.name] == .landed {
                 #expect(!exists, "\(record.name)'s worktree\n\(context)")
             } else if exists {
                 let worktree = TestRepository(existing: record.worktree)
                 #expect(try worktree.revParse("HEAD") == refsBefore["refs/heads/\(record.branch)"], "\(context)")
                 if record.state == .succeeded {
-                    #expect(try worktree.porcelainStatus().isEmpty, "\(record.name)'s worktree\n\(context)")
+                    #expect(try worktree.porcelainStatus() == untracked, "\(record.name)'s worktree\n\(context)")
                 }
             } else {
                 #expect(record.state != .succeeded, "\(record.name)'s worktree is gone\n\(context)")
@@ -349,10 +399,11 @@ struct MergeQueuePropertyTests {
         let fsck = try Shell.git("fsck", "--strict", "--no-dangling", in: fixture.repo.path, check: false)
         #expect(fsck.status == 0 && !fsck.stderr.contains("error"), "\(fsck.stderr)\n\(context)")
 
-        // The journal agrees.
+        // The journal agrees: this round's results, and the earlier ones of tasks it did not reach.
         let journal = try fixture.store.merges(run: records.first?.run ?? 0)
-        let stored = prediction.results.filter { $0.value != .notReached }.mapValues { Optional($0) }
-        #expect(journal.mapValues { $0.result } == stored, "\(context)")
+        var stored = start.journal
+        for (task, result) in prediction.results where result != .notReached { stored[task] = result }
+        #expect(journal.compactMapValues { $0.result } == stored, "\(context)")
     }
 
     /// The main checkout and every linked one that is not a task's, with its branch.
@@ -486,6 +537,10 @@ extension MergeQueuePropertyTests {
         var mergeTwice: Bool
         /// Where base is checked out while merging.
         var baseCheckout: BaseCheckout
+        /// `--order planned`.
+        var planned: Bool
+        /// A task whose worktree gets an untracked file after the run.
+        var dirty: String?
         /// `--keep`: landed tasks keep their worktree and branch, moved to the landed commit.
         var keep: Bool
         /// `--on-conflict stop`.
@@ -503,6 +558,7 @@ extension MergeQueuePropertyTests {
             checked = random.chance(0.5)
             mergeTwice = random.chance(0.3)
             baseCheckout = random.chance(0.7) ? .main : random.chance(0.5) ? .elsewhere : .linked
+            planned = random.chance(0.25)
             keep = random.chance(0.2)
             stopOnConflict = random.chance(0.15)
 
@@ -548,6 +604,7 @@ extension MergeQueuePropertyTests {
             // Dependencies point at earlier tasks; the task file may still list them later.
             if random.chance(0.3) { specs.shuffle(using: &random) }
             tasks = specs
+            dirty = random.chance(0.2) ? random.pick(specs).name : nil
             if random.chance(0.4) {
                 baseMove = (0..<random.int(1...2)).map { edit in
                     Self.edit(&random, task: "base", commit: 1, edit: edit, files: names)
@@ -583,7 +640,7 @@ extension MergeQueuePropertyTests {
         var options: MergeOptions {
             MergeOptions(
                 check: checked ? MergeQueuePropertyTests.check : nil, onConflict: stopOnConflict ? .stop : .skip,
-                keep: keep)
+                order: planned ? .planned : .run, keep: keep)
         }
 
         /// A script that applies `edits` in the current directory.
@@ -593,7 +650,8 @@ extension MergeQueuePropertyTests {
 
         var description: String {
             "files \(files.keys.sorted()), executables \(executables), checked \(checked), keep \(keep),"
-                + " stop on conflict \(stopOnConflict), base checked out: \(baseCheckout.rawValue), base moves: "
+                + " stop on conflict \(stopOnConflict), base checked out: \(baseCheckout.rawValue),"
+                + " planned \(planned), untracked file in \(dirty ?? "none"), base moves: "
                 + "\(baseMove.map(\.description) ?? "no")\n" + tasks.map(\.description).joined(separator: "\n")
         }
     }
@@ -615,10 +673,10 @@ extension MergeQueuePropertyTests {
 
         init(
             fixture: MergeFixture, records: [TaskRecord], refs: [String: String], oldMain: String,
-            options: MergeOptions, landedEarlier: Set<String>, scratch scratchPath: String
+            options: MergeOptions, landedEarlier: Set<String>, scratch scratchPath: String, order given: [String]? = nil
         ) throws {
             let queued = records.filter { $0.state == .succeeded }.sorted { $0.position < $1.position }
-            order = Self.ordered(queued).map(\.name)
+            order = given ?? Self.ordered(queued).map(\.name)
             try Shell.run(["git", "clone", "-q", "--no-checkout", fixture.repo.path, scratchPath])
             let scratch = TestRepository(existing: scratchPath)
             // libgit2 knows no directory renames: neither may git here.
