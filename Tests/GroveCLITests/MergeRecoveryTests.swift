@@ -164,6 +164,91 @@ struct MergeRecoveryTests {
         #expect(!fsck.stderr.contains("error"))
     }
 
+    /// SIGKILL while the task's worktree moved to the candidate for the check: files written,
+    /// the branch not moved yet (made here from the state the `checking` failpoint leaves, by
+    /// putting the branch back alone). The next merge puts those files back, then checks and
+    /// lands the task as usual; the worktree is not left with grove's half-move in it.
+    @Test func aWorktreeCutOffOnItsWayToTheCandidateIsPutBack() throws {
+        let scenario = try Scenario()
+        let killed = try scenario.grove(["merge", "--check", "true"], failpoint: "checking")
+        #expect(killed.status == SIGKILL)
+        let worktree = TestRepository(existing: scenario.home + "/worktrees/1/one")
+        let oldTip = try #require(scenario.oldTips["one"] ?? nil)
+        #expect(try scenario.tip("one") != oldTip)
+        try scenario.repo.git("update-ref", "refs/heads/grove/1/one", oldTip)
+        #expect(try !worktree.porcelainStatus().isEmpty)
+
+        let rerun = try scenario.grove(["merge", "--check", "true"])
+        #expect(rerun.status == 1, "\(rerun.stderr)")
+        let journal = try scenario.merges()
+        #expect(journal.mapValues(\.result) == ["one": .landed, "two": .landed, "three": .conflict, "four": .landed])
+        #expect(try scenario.repo.revParse("main^{tree}") == Self.reference.tree)
+        #expect(!FileManager.default.fileExists(atPath: worktree.path))
+    }
+
+    /// SIGKILL while the task's worktree went back from the candidate after a failed check:
+    /// some files back at the old tip, the branch still at the candidate (made here from the
+    /// `checking` failpoint's state by writing the old files back alone). The next merge finishes
+    /// the way back: the check fails again, and the worktree is clean at its old tip.
+    @Test func aWorktreeCutOffOnItsWayBackIsFinished() throws {
+        let scenario = try Scenario()
+        let killed = try scenario.grove(["merge", "--check", "false"], failpoint: "checking")
+        #expect(killed.status == SIGKILL)
+        let worktree = TestRepository(existing: scenario.home + "/worktrees/1/one")
+        let oldTip = try #require(scenario.oldTips["one"] ?? nil)
+        try worktree.git("checkout", oldTip, "--", ".")
+        try worktree.git("rm", "-q", "--cached", "meanwhile.txt")
+        try FileManager.default.removeItem(atPath: worktree.path + "/meanwhile.txt")
+        #expect(try !worktree.porcelainStatus().isEmpty)
+
+        let rerun = try scenario.grove(["merge", "--check", "false"])
+        #expect(rerun.status == 1, "\(rerun.stderr)")
+        #expect(try scenario.merges()["one"]?.result == .checkFailed)
+        #expect(try scenario.tip("one") == oldTip)
+        #expect(try worktree.revParse("HEAD") == oldTip)
+        #expect(try worktree.porcelainStatus().isEmpty)
+    }
+
+    /// SIGKILL while git wrote base's ref and the main checkout's index leaves their `.lock`
+    /// files (made here after the `landing` failpoint, as the dead merge would have): the next
+    /// merge removes them, says so, and finishes the queue. A lock file older than the dead
+    /// merge's step is someone else's: left alone, and the task cannot land past it.
+    @Test func lockFilesADeadMergeLeftAreRemovedAndOthersAreNot() throws {
+        let scenario = try Scenario()
+        let killed = try scenario.grove(["merge"], failpoint: "landing")
+        #expect(killed.status == SIGKILL)
+        let git = scenario.repo.path + "/.git"
+        try "".write(toFile: git + "/refs/heads/main.lock", atomically: false, encoding: .utf8)
+        try "".write(toFile: git + "/index.lock", atomically: false, encoding: .utf8)
+
+        let rerun = try scenario.grove(["merge"])
+        #expect(rerun.status == 1, "\(rerun.stderr)")
+        #expect(rerun.stderr.contains("removed the lock files it left"), "\(rerun.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: git + "/refs/heads/main.lock"))
+        #expect(!FileManager.default.fileExists(atPath: git + "/index.lock"))
+        #expect(try scenario.repo.revParse("main^{tree}") == Self.reference.tree)
+        #expect(try scenario.repo.porcelainStatus().isEmpty)
+
+        // Someone else's lock, from before the step: kept; the landing fails on it.
+        let other = try Scenario("otherLock")
+        try "".write(toFile: other.repo.path + "/.git/refs/heads/main.lock", atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: -60)],
+            ofItemAtPath: other.repo.path + "/.git/refs/heads/main.lock")
+        #expect(try other.grove(["merge"], failpoint: "landing").status == SIGKILL)
+        let blocked = try other.grove(["merge"])
+        #expect(blocked.status == 1)
+        #expect(FileManager.default.fileExists(atPath: other.repo.path + "/.git/refs/heads/main.lock"))
+        #expect(blocked.stdout.contains("one    error"), "\(blocked.stdout)")
+        #expect(blocked.stdout.contains("main.lock"))
+        #expect(blocked.stdout.contains("if no git runs in \(other.repo.path), remove that file"))
+        // Left in flight for the next merge, which lands everything once the file is gone.
+        #expect(try other.merges()["one"]?.step == .landing)
+        try FileManager.default.removeItem(atPath: other.repo.path + "/.git/refs/heads/main.lock")
+        #expect(try other.grove(["merge"]).status == 1)
+        #expect(try other.repo.revParse("main^{tree}") == Self.reference.tree)
+    }
+
     /// Killed before base moved, and base moved outside grove meanwhile: the task is prepared
     /// again on the new tip, even when the next merge is of another run.
     @Test func aTaskCutOffBeforeLandingIsPreparedAgainOnTheNewBase() throws {

@@ -17,7 +17,7 @@ import Testing
 ///
 /// Cases: 12 by default, 200 with `GROVE_TEST_LONG=1` (`make test-long`). Each case is one seed
 /// (the test's argument); `GROVE_PROPERTY_SEED=<seed>` replays just that case.
-@Suite("Merge queue property")
+@Suite("Merge queue property", .serialized)
 struct MergeQueuePropertyTests {
     static let seeds = seeds(normal: 12, long: 200)
 
@@ -66,8 +66,11 @@ struct MergeQueuePropertyTests {
         var random = SplitMix64(seed: seed)
         let scenario = Scenario(&random)
         let steps = Failpoint.steps.filter { scenario.checked || !["checking", "checked"].contains($0) }
+        // At a failpoint, or (a third of the cases) after a random time, wherever grove is then.
         let failpoint = "\(random.pick(steps)):\(random.int(1...2))"
-        let context = "seed \(seed) (replay: GROVE_PROPERTY_SEED=\(seed)), killed at \(failpoint)\n\(scenario)"
+        let delay = random.chance(0.33) ? random.int(5...150) : nil
+        let killPoint = delay.map { "\($0) ms" } ?? failpoint
+        let context = "seed \(seed) (replay: GROVE_PROPERTY_SEED=\(seed)), killed at \(killPoint)\n\(scenario)"
         let (fixture, records) = try await Self.setUp(scenario, context: context)
         // The order is the run's here: the prediction does not call grove's planner.
         var options = scenario.options
@@ -80,11 +83,20 @@ struct MergeQueuePropertyTests {
         if options.keep { arguments.append("--keep") }
         let environment = ["GROVE_HOME": fixture.home.path, "HOME": fixture.sandbox.path, "NO_COLOR": "1"]
 
-        let killed = try Shell.run(
-            arguments, in: fixture.repo.path, environment: environment.merging(["GROVE_FAILPOINT": failpoint]) { $1 },
-            check: false)
+        let killed: ProcessResult
+        if let delay {
+            let merge = try BackgroundProcess(arguments, in: fixture.repo.path, environment: environment)
+            try await Task.sleep(for: .milliseconds(delay))
+            merge.send(SIGKILL)
+            killed = merge.wait()
+        } else {
+            killed = try Shell.run(
+                arguments, in: fixture.repo.path,
+                environment: environment.merging(["GROVE_FAILPOINT": failpoint]) { $1 }, check: false)
+        }
         guard killed.status == SIGKILL else {
-            // The failpoint was never met (fewer tasks reached it): an uninterrupted merge.
+            // The failpoint was never met (fewer tasks reached it), or the merge ended before
+            // the kill: an uninterrupted merge.
             #expect([0, 1].contains(killed.status), "\(killed.stderr)\n\(context)")
             try verify(
                 start, fixture: fixture, records: records, options: options,
@@ -93,7 +105,7 @@ struct MergeQueuePropertyTests {
                 context: context)
             return
         }
-        if Self.verbose { print("seed \(seed): killed at \(failpoint)") }
+        if Self.verbose { print("seed \(seed): killed at \(killPoint)") }
         // Between the two: every ref at its old commit or at a candidate the journal names.
         let journal = try fixture.store.merges(run: run)
         let candidates = Set(journal.values.compactMap(\.candidate))

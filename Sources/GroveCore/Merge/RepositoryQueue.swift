@@ -106,12 +106,16 @@ final class RepositoryQueue: Sendable {
                 add(outcome(task, .notReached, reason: stop.message))
                 report.stopped = stop.message
             } catch {
-                add(outcome(task, .error, reason: describe(error)))
+                var reason = describe(error)
+                if (error as? GitError)?.isLocked == true {
+                    reason +=
+                        "; another git is writing there, or one that died left its lock file:"
+                        + " if no git runs in \(repo), remove that file, then run `grove merge` again"
+                }
+                add(outcome(task, .error, reason: reason))
                 // An unexpected failure may have left the task half-way: stop here, so the next
                 // `grove merge` reconciles it before anything else moves.
-                if report.stopped == nil {
-                    report.stopped = "stopped after an error at \(task.name): \(describe(error))"
-                }
+                if report.stopped == nil { report.stopped = "stopped after an error at \(task.name): \(reason)" }
             }
         }
         if let stopped = report.stopped {
@@ -589,17 +593,49 @@ final class RepositoryQueue: Sendable {
                     try await Task.sleep(for: .milliseconds(20))
                 }
             }
+            let repo = self.repo
+            let removed = try await Blocking.run { try Self.removeStaleLocks(of: row, in: repo) }
             let outcome = try await Blocking.run { try self.recover(row) }
             var event = MergeEvent(.taskRecovered, run: row.run, repo: repo, task: row.task)
             event.result = outcome?.result.rawValue
             event.reason =
-                outcome == nil
-                ? "an interrupted merge had not landed it; it is tried again"
-                : "an interrupted merge had landed it; cleaned up"
+                (outcome == nil
+                    ? "an interrupted merge had not landed it; it is tried again"
+                    : "an interrupted merge had landed it; cleaned up")
+                + (removed.isEmpty ? "" : " (removed the lock files it left: \(removed.joined(separator: ", ")))")
             observer.handle(event)
             if row.run == run.number, let outcome { finished[row.task] = outcome }
         }
         return finished
+    }
+
+    /// A merge killed while git wrote a ref or an index leaves that file's `.lock` behind, and
+    /// every later write of it fails until it is removed. The lock files of what the row's step
+    /// writes (base, the task branch, `packed-refs`, the index of each checkout of either) are
+    /// taken for the dead merge's when they were made after the step began (the row is written
+    /// first) and outlive a short wait: this merge holds the repository's grove lock, and git
+    /// itself holds such a lock only for the moment of a write. Returns the files removed.
+    static func removeStaleLocks(of row: MergeRecord, in repo: String) throws -> [String] {
+        let repository = try Repository.open(at: repo)
+        var files = ["refs/heads/\(row.base)", "refs/heads/\(row.branch)", "packed-refs"].map {
+            repository.commonDirectory + "/" + $0 + ".lock"
+        }
+        for path in try repository.checkouts(of: row.base) + repository.checkouts(of: row.branch) {
+            files.append(try Repository.open(at: path).gitDirectory + "/index.lock")
+        }
+        func madeDuringTheStep(_ file: String) -> Bool {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: file)
+            guard let made = attributes?[.modificationDate] as? Date else { return false }
+            return made >= row.updatedAt.addingTimeInterval(-1)
+        }
+        var found = files.filter(madeDuringTheStep)
+        if found.isEmpty { return [] }
+        // A live git lets go within moments.
+        for _ in 0..<10 where !found.isEmpty {
+            usleep(100_000)
+            found = found.filter(madeDuringTheStep)
+        }
+        return found.filter { (try? FileManager.default.removeItem(atPath: $0)) != nil }
     }
 
     private func recover(_ row: MergeRecord) throws -> TaskMergeOutcome? {
@@ -620,6 +656,8 @@ final class RepositoryQueue: Sendable {
             } else {
                 false
             }
+        // The task's worktree may have been cut off half-way to (or back from) the candidate.
+        try rollBackCutOffWorktree(task, candidate, repository: repository)
         guard landed else {
             if row.step == .landing { try rollBackCutOffCheckouts(of: row.base, candidate, repository: repository) }
             try undo(task, candidate)
@@ -644,20 +682,37 @@ final class RepositoryQueue: Sendable {
     /// base's or the candidate's version goes back to base's; anything else is the user's and is
     /// left alone (the landing then stops on it as on any local change).
     private func rollBackCutOffCheckouts(of base: String, _ candidate: Candidate, repository: Repository) throws {
+        for path in try repository.checkouts(of: base) {
+            try Self.putBack(try Repository.open(at: path), to: candidate.oldBase, from: candidate.tip)
+        }
+    }
+
+    /// The same for the task's worktree, which moves to the candidate for the check, back after
+    /// a failed one, and to the landed commit with `--keep`: a merge killed in the middle of such
+    /// a move leaves files of one end with the branch at the other. Paths holding exactly one
+    /// end's version go to the branch's; anything else is the user's and is left alone.
+    private func rollBackCutOffWorktree(_ task: TaskRecord, _ candidate: Candidate, repository: Repository) throws {
+        guard candidate.tip != candidate.oldTip, let path = try repository.checkouts(of: task.branch).first else {
+            return
+        }
+        let worktree = try Repository.open(at: path)
+        guard let head = try worktree.headCommit(), head == candidate.oldTip || head == candidate.tip else { return }
+        try Self.putBack(worktree, to: head, from: head == candidate.tip ? candidate.oldTip : candidate.tip)
+    }
+
+    /// Writes `commit`'s version of every path a move between `commit` and `other` touches that
+    /// differs from it but holds exactly `commit`'s or `other`'s version.
+    private static func putBack(_ checkout: Repository, to commit: ObjectID, from other: ObjectID) throws {
         var touched = Set<String>()
-        for change in try repository.changedPaths(from: candidate.oldBase, to: candidate.tip) {
+        for change in try checkout.changedPaths(from: commit, to: other) {
             touched.insert(change.path)
             if let old = change.oldPath { touched.insert(old) }
         }
-        for path in try repository.checkouts(of: base) {
-            let checkout = try Repository.open(at: path)
-            let dirty = try checkout.status().entries.map(\.path).filter(touched.contains)
-            let ours = try dirty.filter { path in
-                try checkout.workingFileMatches(path, in: candidate.tip)
-                    || checkout.workingFileMatches(path, in: candidate.oldBase)
-            }
-            try checkout.forceCheckout(candidate.oldBase, paths: ours)
+        let dirty = try checkout.status().entries.map(\.path).filter(touched.contains)
+        let ours = try dirty.filter { path in
+            try checkout.workingFileMatches(path, in: other) || checkout.workingFileMatches(path, in: commit)
         }
+        try checkout.forceCheckout(commit, paths: ours)
     }
 
     // MARK: Records and words
