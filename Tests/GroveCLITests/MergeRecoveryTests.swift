@@ -209,6 +209,29 @@ struct MergeRecoveryTests {
         #expect(try worktree.porcelainStatus().isEmpty)
     }
 
+    /// SIGKILL while a landed task's clean worktree was being removed, after git's entry for it
+    /// went (libgit2 deletes it first) and before its directory did: the next merge removes the
+    /// directory too. A directory whose entry exists, or that is not a worktree of this
+    /// repository, is never touched by this.
+    @Test func aWorktreeCutOffWhileBeingRemovedIsRemoved() throws {
+        let scenario = try Scenario()
+        let killed = try scenario.grove(["merge"], failpoint: "cleaning")
+        #expect(killed.status == SIGKILL)
+        let worktree = scenario.home + "/worktrees/1/one"
+        let link = try String(contentsOfFile: worktree + "/.git", encoding: .utf8)
+        let entry = String(link.dropFirst("gitdir: ".count)).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(entry.hasPrefix(scenario.repo.path + "/.git/worktrees/"))
+        try FileManager.default.removeItem(atPath: entry)
+
+        let rerun = try scenario.grove(["merge"])
+        #expect(rerun.status == 1, "\(rerun.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: worktree))
+        #expect(try scenario.tip("one") == nil)
+        #expect(try scenario.repo.output("worktree", "list").split(separator: "\n").count == 2)
+        #expect(try scenario.repo.revParse("main^{tree}") == Self.reference.tree)
+        #expect(FileManager.default.fileExists(atPath: scenario.home + "/worktrees/1/three"))
+    }
+
     /// SIGKILL while git wrote base's ref and the main checkout's index leaves their `.lock`
     /// files (made here after the `landing` failpoint, as the dead merge would have): the next
     /// merge removes them, says so, and finishes the queue. A lock file older than the dead

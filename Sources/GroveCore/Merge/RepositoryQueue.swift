@@ -408,6 +408,9 @@ final class RepositoryQueue: Sendable {
                 Failpoint.hit("cleaning")
             }
             try repository.removeWorktree(worktree, force: true)
+        } else if alreadyVerified {
+            try Self.removeCutOffWorktree(at: task.worktree, commonDirectory: repository.commonDirectory)
+            _ = try? repository.pruneWorktrees()
         }
         let elsewhere = try repository.checkouts(of: task.branch)
         if !elsewhere.isEmpty {
@@ -417,6 +420,20 @@ final class RepositoryQueue: Sendable {
         }
         try repository.deleteReference(named: reference, expecting: current)
         return nil
+    }
+
+    /// A merge killed while it removed a worktree it had found clean leaves the directory once
+    /// git's entry for it is gone (libgit2 deletes the entry first): the directory is removed
+    /// when its `.git` file still names an entry under this repository that no longer exists.
+    static func removeCutOffWorktree(at path: String, commonDirectory: String) throws {
+        guard let link = try? String(contentsOfFile: path + "/.git", encoding: .utf8),
+            link.hasPrefix("gitdir: ")
+        else { return }
+        let entry = link.dropFirst("gitdir: ".count).trimmingCharacters(in: .whitespacesAndNewlines)
+        let entries = URL(fileURLWithPath: commonDirectory + "/worktrees").standardizedFileURL.path + "/"
+        let named = URL(fileURLWithPath: entry).standardizedFileURL.path
+        guard named.hasPrefix(entries), !FileManager.default.fileExists(atPath: named + "/gitdir") else { return }
+        try FileManager.default.removeItem(atPath: path)
     }
 
     /// Moves the task branch to the landed commit, through its worktree when it has it checked
