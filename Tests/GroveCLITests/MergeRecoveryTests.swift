@@ -232,6 +232,33 @@ struct MergeRecoveryTests {
         #expect(FileManager.default.fileExists(atPath: scenario.home + "/worktrees/1/three"))
     }
 
+    /// SIGKILL while the main checkout of base moved to a candidate that only changes a file's
+    /// mode, after the mode was written: the next merge puts the mode back, then lands.
+    @Test func aModeChangeCutOffInTheMainCheckoutIsPutBack() throws {
+        let sandbox = try Sandbox()
+        let repo = try sandbox.repository("repo", files: ["tool.sh": "echo tool\n", "README.md": "hello\n"])
+        try repo.git("update-index", "--chmod=+x", "tool.sh")
+        try repo.git("commit", "-q", "-m", "executable")
+        try repo.git("reset", "-q", "--hard")
+        let environment = ["GROVE_HOME": sandbox.child("home"), "HOME": sandbox.path, "NO_COLOR": "1"]
+        func grove(_ arguments: [String], failpoint: String? = nil) throws -> ProcessResult {
+            var environment = environment
+            if let failpoint { environment["GROVE_FAILPOINT"] = failpoint }
+            return try Shell.run([try builtBinary()] + arguments, in: repo.path, environment: environment, check: false)
+        }
+        #expect(try grove(["run", "--", "chmod", "-x", "tool.sh"]).status == 0)
+        #expect(try grove(["merge"], failpoint: "landing").status == SIGKILL)
+        // The file and its index entry were written; base did not move.
+        try Shell.run(["chmod", "-x", repo.path + "/tool.sh"])
+        try repo.git("update-index", "--chmod=-x", "tool.sh")
+        #expect(try repo.porcelainStatus() == "M  tool.sh")
+
+        let rerun = try grove(["merge"])
+        #expect(rerun.status == 0, "\(rerun.stdout)\(rerun.stderr)")
+        #expect(try repo.porcelainStatus().isEmpty)
+        #expect(try repo.output("ls-files", "-s", "tool.sh").hasPrefix("100644 "))
+    }
+
     /// SIGKILL while git wrote base's ref and the main checkout's index leaves their `.lock`
     /// files (made here after the `landing` failpoint, as the dead merge would have): the next
     /// merge removes them, says so, and finishes the queue. A lock file older than the dead

@@ -15,8 +15,12 @@ import Testing
 /// commit once, in order); every ref is at its old commit or, for base, its new one; nothing
 /// that did not land moved; `git fsck --strict` is clean; a second merge changes nothing.
 ///
-/// Cases: 12 by default, 200 with `GROVE_TEST_LONG=1` (`make test-long`). Each case is one seed
-/// (the test's argument); `GROVE_PROPERTY_SEED=<seed>` replays just that case.
+/// Cases: 12 by default, 200 with `GROVE_TEST_LONG=1` (`make test-long`); plus 3 (100) cases
+/// of `grove merge` killed with SIGKILL at a random failpoint (long mode: a third of them at a
+/// random time instead) and run again. Each case is one seed (the test's argument);
+/// `GROVE_PROPERTY_SEED=<seed>` replays just that case, `GROVE_PROPERTY_VERBOSE=1` prints
+/// each case's results. The cases run one at a time: a dozen repositories and their processes
+/// at once cost more than they save on two cores.
 @Suite("Merge queue property", .serialized)
 struct MergeQueuePropertyTests {
     static let seeds = seeds(normal: 12, long: 200)
@@ -34,6 +38,8 @@ struct MergeQueuePropertyTests {
     /// The check every checked case uses: fails when any file of the candidate has a line
     /// starting with BROKEN (the worktree's files, so it also proves they are the candidate's).
     static let check = "! grep -rqs --exclude=.git -e '^BROKEN' ."
+
+    static var long: Bool { ProcessInfo.processInfo.environment["GROVE_TEST_LONG"] == "1" }
 
     static var verbose: Bool { ProcessInfo.processInfo.environment["GROVE_PROPERTY_VERBOSE"] == "1" }
 
@@ -68,7 +74,7 @@ struct MergeQueuePropertyTests {
         let steps = Failpoint.steps.filter { scenario.checked || !["checking", "checked"].contains($0) }
         // At a failpoint, or (a third of the cases) after a random time, wherever grove is then.
         let failpoint = "\(random.pick(steps)):\(random.int(1...2))"
-        let delay = random.chance(0.33) ? random.int(5...150) : nil
+        let delay = random.chance(0.33) && Self.long ? random.int(5...150) : nil
         let killPoint = delay.map { "\($0) ms" } ?? failpoint
         let context = "seed \(seed) (replay: GROVE_PROPERTY_SEED=\(seed)), killed at \(killPoint)\n\(scenario)"
         let (fixture, records) = try await Self.setUp(scenario, context: context)
@@ -136,11 +142,19 @@ struct MergeQueuePropertyTests {
 
         let rerun = try Shell.run(arguments, in: fixture.repo.path, environment: environment, check: false)
         #expect([0, 1].contains(rerun.status), "\(rerun.stderr)\n\(context)")
+        let outcomes = try Self.outcomes(fromJSON: rerun.stdout)
+        if delay != nil, outcomes.contains(where: { $0.reason?.contains("uncommitted changes") == true }) {
+            // Killed in the middle of writing a file: content that is neither end's is left for
+            // the user, as any local change is, and the queue stops on it with nothing moved.
+            // Nothing was lost; the exact prediction no longer applies.
+            if Self.verbose { print("seed \(seed): a file cut off mid-write stopped the next merge") }
+            let fsck = try Shell.git("fsck", "--no-dangling", in: fixture.repo.path, check: false)
+            #expect(fsck.status == 0, "\(fsck.stderr)\n\(context)")
+            return
+        }
         try verify(
-            next, fixture: fixture, records: records, options: options,
-            outcomes: try Self.outcomes(fromJSON: rerun.stdout), landedEarlier: finished, landedBefore: landed,
-            dirty: scenario.dirty,
-            context: context)
+            next, fixture: fixture, records: records, options: options, outcomes: outcomes,
+            landedEarlier: finished, landedBefore: landed, dirty: scenario.dirty, context: context)
         // Every task landed once in all: by the killed merge or by the next.
         let all = try fixture.repo.output("log", "--format=%s", "\(start.oldMain)..main").split(separator: "\n")
         #expect(Set(all).count == all.count, "\(all)\n\(context)")
