@@ -59,7 +59,9 @@ extension Repository {
     /// added with `WorktreeCheckout.none`. Files are written as they are stored, without
     /// libgit2's filter lookup, when nothing could filter them (`checkoutMayFilter`); into an
     /// empty working tree, grove then writes them itself (`FreshCheckout`).
-    public func checkoutHead(force: Bool) throws {
+    /// Returns what the fast path wrote (`WorkingTreeSnapshot`), nil when libgit2 checked out.
+    @discardableResult
+    public func checkoutHead(force: Bool) throws -> WorkingTreeSnapshot? {
         var options = git_checkout_options()
         try GitError.check(
             git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "git_checkout_options_init")
@@ -76,6 +78,7 @@ extension Repository {
             }
         }
         try GitError.check(git_checkout_head(pointer, &options), "git_checkout_head")
+        return nil
     }
 
     /// A SAFE checkout of `target`'s tree against `baseline`'s tree (what the files reflect now),

@@ -26,9 +26,11 @@ enum FreshCheckout {
     }
 
     /// Writes HEAD's files into `repository`'s working tree, which holds nothing but `.git`, and
-    /// its index. Throws `NotApplicable` (having written at most some of HEAD's files) when the
-    /// tree needs libgit2's general checkout.
-    static func write(_ repository: Repository, head: ObjectID) throws {
+    /// its index; returns what it wrote, for `Repository.isUnchanged(since:)`. Throws
+    /// `NotApplicable` (having written at most some of HEAD's files) when the tree needs
+    /// libgit2's general checkout.
+    @discardableResult
+    static func write(_ repository: Repository, head: ObjectID) throws -> WorkingTreeSnapshot {
         guard let workingDirectory = repository.workingDirectory else {
             throw NotApplicable(reason: "bare repository")
         }
@@ -45,13 +47,18 @@ enum FreshCheckout {
         defer { close(root) }
 
         var writer = Writer(repository: repository.pointer)
-        try writer.writeTree(tree, into: root, prefix: [])
+        let written = try writer.writeTree(tree, into: root, prefix: [])
 
         let index = try make("git_repository_index") { git_repository_index(&$0, repository.pointer) }
         defer { git_index_free(index) }
         try GitError.check(git_index_read_tree(index, tree), "git_index_read_tree")
         try writer.recordStats(in: index)
         try GitError.check(git_index_write(index), "git_index_write")
+        var indexStatus = stat()
+        guard stat(repository.gitDirectory + "/index", &indexStatus) == 0 else {
+            throw NotApplicable(reason: "the index just written cannot be read")
+        }
+        return WorkingTreeSnapshot(head: head, index: WorkingTreeSnapshot.FileState(indexStatus), root: written)
     }
 
     private static func isFalse(_ value: String) -> Bool {
@@ -101,7 +108,11 @@ enum FreshCheckout {
             self.repository = repository
         }
 
-        mutating func writeTree(_ tree: OpaquePointer, into directory: Int32, prefix: [UInt8]) throws {
+        /// Writes `tree` into the open `directory`; returns what it wrote there.
+        mutating func writeTree(_ tree: OpaquePointer, into directory: Int32, prefix: [UInt8]) throws
+            -> WorkingTreeSnapshot.Directory
+        {
+            var snapshot = WorkingTreeSnapshot.Directory()
             for position in 0..<git_tree_entrycount(tree) {
                 guard let entry = git_tree_entry_byindex(tree, position), let cName = git_tree_entry_name(entry) else {
                     throw NotApplicable(reason: "unreadable tree entry")
@@ -123,33 +134,36 @@ enum FreshCheckout {
                     let subtree = try make("git_tree_lookup") { git_tree_lookup(&$0, repository, id) }
                     defer { git_tree_free(subtree) }
                     path.append(UInt8(ascii: "/"))
-                    try writeTree(subtree, into: child, prefix: path)
+                    snapshot.directories[String(cString: cName)] = try writeTree(subtree, into: child, prefix: path)
                 case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE:
                     let executable = git_tree_entry_filemode(entry) == GIT_FILEMODE_BLOB_EXECUTABLE
-                    try writeFile(id, named: cName, in: directory, path: path, mode: executable ? 0o777 : 0o666)
+                    snapshot.files[String(cString: cName)] = try writeFile(
+                        id, named: cName, in: directory, path: path, mode: executable ? 0o777 : 0o666)
                 case GIT_FILEMODE_LINK:
-                    try writeLink(id, named: cName, in: directory, path: path)
+                    snapshot.files[String(cString: cName)] = try writeLink(id, named: cName, in: directory, path: path)
                 case GIT_FILEMODE_COMMIT:
                     // A submodule: an empty directory, as git and libgit2 leave it; its index
                     // entry keeps the commit and no stat data.
                     guard mkdirat(directory, cName, 0o777) == 0 else { throw failure("mkdir", path) }
+                    snapshot.submodules.insert(String(cString: cName))
                 default:
                     throw NotApplicable(reason: "unknown file mode")
                 }
             }
+            return snapshot
         }
 
         private mutating func writeFile(
             _ id: UnsafePointer<git_oid>?, named name: UnsafePointer<CChar>, in directory: Int32, path: [UInt8],
             mode: mode_t
-        ) throws {
-            let blob = try make("git_blob_lookup") { git_blob_lookup(&$0, repository, id) }
-            defer { git_blob_free(blob) }
+        ) throws -> WorkingTreeSnapshot.FileState {
+            guard let id else { throw NotApplicable(reason: "an entry without an id") }
             let file = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
             guard file >= 0 else { throw failure("create", path) }
             defer { close(file) }
-            var remaining = Int(git_blob_rawsize(blob))
-            if var bytes = git_blob_rawcontent(blob) {
+            try BlobCache.shared.withContents(of: id, in: repository) { contents in
+                guard var bytes = contents.baseAddress else { return }
+                var remaining = contents.count
                 while remaining > 0 {
                     let count = Glibc.write(file, bytes, remaining)
                     if count < 0 && errno == EINTR { continue }
@@ -161,11 +175,12 @@ enum FreshCheckout {
             var status = stat()
             guard fstat(file, &status) == 0 else { throw failure("stat", path) }
             written.append(Written(path: path, status: status))
+            return WorkingTreeSnapshot.FileState(status)
         }
 
         private mutating func writeLink(
             _ id: UnsafePointer<git_oid>?, named name: UnsafePointer<CChar>, in directory: Int32, path: [UInt8]
-        ) throws {
+        ) throws -> WorkingTreeSnapshot.FileState {
             let blob = try make("git_blob_lookup") { git_blob_lookup(&$0, repository, id) }
             defer { git_blob_free(blob) }
             let size = Int(git_blob_rawsize(blob))
@@ -178,6 +193,7 @@ enum FreshCheckout {
             var status = stat()
             guard fstatat(directory, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("stat", path) }
             written.append(Written(path: path, status: status))
+            return WorkingTreeSnapshot.FileState(status)
         }
 
         /// Copies each written file's stat data into its index entry, so that status and the

@@ -97,6 +97,55 @@ import Testing
         #expect(try Shell.git("status", "--porcelain", in: path).output == "")
     }
 
+    @Test func anUntouchedWorktreeIsUnchangedAndCreatingThenDeletingAFileLeavesItSo() throws {
+        let sandbox = try Sandbox()
+        let repo = try Self.varied(sandbox)
+        let path = sandbox.child("wt")
+        let repository = try repo.open().addWorktree(at: path, branch: "task", checkout: .none).openRepository()
+        let snapshot = try FreshCheckout.write(repository, head: try #require(try repository.headCommit()))
+        #expect(repository.isUnchanged(since: snapshot))
+        try "scratch\n".write(toFile: path + "/src/scratch.txt", atomically: false, encoding: .utf8)
+        #expect(!repository.isUnchanged(since: snapshot))
+        try FileManager.default.removeItem(atPath: path + "/src/scratch.txt")
+        #expect(repository.isUnchanged(since: snapshot))
+    }
+
+    /// Each change a task can make to its worktree: the snapshot must not call it unchanged (a
+    /// full status then finds it and grove commits it).
+    @Test(arguments: [
+        "same-size edit", "new file", "new ignored file", "deleted file", "mode change", "file becomes directory",
+        "index rewritten", "commit made", "file in a submodule folder", "symlink retargeted",
+    ])
+    func everyChangeIsSeen(_ change: String) throws {
+        let sandbox = try Sandbox()
+        let repo = try Self.varied(sandbox)
+        let path = sandbox.child("wt")
+        let repository = try repo.open().addWorktree(at: path, branch: "task", checkout: .none).openRepository()
+        let snapshot = try FreshCheckout.write(repository, head: try #require(try repository.headCommit()))
+        let fileManager = FileManager.default
+        switch change {
+        case "same-size edit": try "HELLO\n".write(toFile: path + "/README.md", atomically: false, encoding: .utf8)
+        case "new file": try "x".write(toFile: path + "/a/new.txt", atomically: false, encoding: .utf8)
+        case "new ignored file":
+            try "*.log\n".write(toFile: repo.path + "/.git/info/exclude", atomically: false, encoding: .utf8)
+            try "log".write(toFile: path + "/build.log", atomically: false, encoding: .utf8)
+        case "deleted file": try fileManager.removeItem(atPath: path + "/src/a/b/c/deep.txt")
+        case "mode change": try fileManager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path + "/README.md")
+        case "file becomes directory":
+            try fileManager.removeItem(atPath: path + "/empty.txt")
+            try fileManager.createDirectory(atPath: path + "/empty.txt", withIntermediateDirectories: false)
+        case "index rewritten": try Shell.git("update-index", "--really-refresh", in: path)
+        case "commit made": try Shell.git("commit", "-q", "--allow-empty", "-m", "empty", in: path)
+        case "file in a submodule folder":
+            try "x".write(toFile: path + "/vendor/lib/x", atomically: false, encoding: .utf8)
+        case "symlink retargeted":
+            try fileManager.removeItem(atPath: path + "/link")
+            try fileManager.createSymbolicLink(atPath: path + "/link", withDestinationPath: "src/a/b/c")
+        default: Issue.record("unknown change \(change)")
+        }
+        #expect(!repository.isUnchanged(since: snapshot))
+    }
+
     /// Every path under `root` (outside `.git`) with its type, permission bits and contents.
     static func listing(_ root: String) throws -> [String] {
         let fileManager = FileManager.default

@@ -92,7 +92,8 @@ extension Workspace {
         }
         let repository = try Repository.open(at: task.repository)
         guard let tip = try repository.branch(named: task.branch)?.target else {
-            return try prepare(task)
+            try prepare(task)
+            return
         }
         // The worktree's entry may still be registered (its folder was deleted): let it go.
         _ = try repository.pruneWorktrees()

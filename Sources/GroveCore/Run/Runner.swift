@@ -268,21 +268,32 @@ public final class Runner: Sendable {
         }
         let prepared = task
         let again = earlier[task.name] != nil
+        let snapshot: WorkingTreeSnapshot?
         do {
-            try await Blocking.run { again ? try Workspace.prepareAgain(prepared) : try Workspace.prepare(prepared) }
+            snapshot = try await Blocking.run {
+                if again {
+                    try Workspace.prepareAgain(prepared)
+                    return nil
+                }
+                return try Workspace.prepare(prepared)
+            }
         } catch {
             return finish(
                 task, .failed, reason: "could not make its branch and worktree: \(Self.describe(error))",
                 observer: observer, control: control)
         }
-        await attempt(task, slot: slot, control: control, observer: observer, earlier: earlier[task.name] ?? 0)
+        await attempt(
+            task, slot: slot, control: control, observer: observer, earlier: earlier[task.name] ?? 0, snapshot: snapshot
+        )
     }
 
     /// Runs the task's attempts in its prepared worktree; `earlier` attempts were made before
-    /// (by an earlier execution: `grove retry`).
+    /// (by an earlier execution: `grove retry`). `snapshot` is what its checkout wrote, if grove wrote it.
     private func attempt(
-        _ task: PlannedTask, slot: Int, control: RunControl, observer: any RunObserver, earlier: Int = 0
+        _ task: PlannedTask, slot: Int, control: RunControl, observer: any RunObserver, earlier: Int = 0,
+        snapshot: WorkingTreeSnapshot? = nil
     ) async {
+        var snapshot = snapshot
         let log = logPath(of: task.name)
         var number = earlier
         while true {
@@ -293,7 +304,7 @@ public final class Runner: Sendable {
             let ending = await runAttempt(task, slot: slot, control: control, observer: observer)
             let retriesLeft = task.retries - (number - earlier - 1)
             guard ending.retryable, retriesLeft > 0, !control.isStopping else {
-                return await conclude(task, ending, control: control, observer: observer)
+                return await conclude(task, ending, snapshot: snapshot, control: control, observer: observer)
             }
             // Try again: keep what this attempt left, then start over from the start commit.
             let run = plan.run
@@ -308,11 +319,12 @@ public final class Runner: Sendable {
                     try Attempts.reset(task)
                     return kept
                 }
+                snapshot = nil  // the reset rewrote the worktree
             } catch {
                 var ending = ending
                 ending.reason = [ending.reason, "not tried again: \(Self.describe(error))"].compactMap { $0 }.joined(
                     separator: "; ")
-                return await conclude(task, ending, control: control, observer: observer)
+                return await conclude(task, ending, snapshot: snapshot, control: control, observer: observer)
             }
             let archived = Attempts.archiveLog(log, number: attemptNumber)
             save { try store.saveAttempt(kept) }
@@ -401,7 +413,8 @@ public final class Runner: Sendable {
     /// Inspects the worktree after the last attempt (committing a succeeded command's leftovers)
     /// and records the task's final state.
     private func conclude(
-        _ task: PlannedTask, _ ending: AttemptEnding, control: RunControl, observer: any RunObserver
+        _ task: PlannedTask, _ ending: AttemptEnding, snapshot: WorkingTreeSnapshot? = nil, control: RunControl,
+        observer: any RunObserver
     ) async {
         var state = ending.state
         var reason = ending.reason
@@ -409,7 +422,9 @@ public final class Runner: Sendable {
         do {
             let commit = state == .succeeded
             let run = plan.run
-            conclusion = try await Blocking.run { try Workspace.conclude(task, run: run, commitLeftovers: commit) }
+            conclusion = try await Blocking.run {
+                try Workspace.conclude(task, run: run, commitLeftovers: commit, snapshot: snapshot)
+            }
             if state == .succeeded, let failure = conclusion?.failure {
                 state = .failed
                 reason = failure

@@ -6,8 +6,10 @@ import GroveGit
 /// `Blocking.run`, and never share a `Repository` between calls.
 enum Workspace {
     /// Makes the task's branch at the planned base commit, adds its linked worktree (the
-    /// repository's own `.git` holds the entry) and copies the `copy:` files in.
-    static func prepare(_ task: PlannedTask) throws {
+    /// repository's own `.git` holds the entry) and copies the `copy:` files in. Returns what
+    /// the checkout wrote when grove wrote it (`conclude` then sees cheaply that nothing changed).
+    @discardableResult
+    static func prepare(_ task: PlannedTask) throws -> WorkingTreeSnapshot? {
         let repository = try Repository.open(at: task.repository)
         guard let baseCommit = task.baseCommit else { throw WorkspaceError.noBaseCommit }
         _ = try repository.createBranch(named: task.branch, at: baseCommit)
@@ -15,8 +17,9 @@ enum Workspace {
         // of one repository check out at the same time instead of one after the other.
         let worktree = try repository.addWorktree(
             at: task.worktree, branch: task.branch, name: task.name, checkout: .none)
-        try worktree.openRepository().checkoutHead(force: true)
+        let snapshot = try worktree.openRepository().checkoutHead(force: true)
         try copyFiles(task, from: repository)
+        return task.copy.isEmpty ? snapshot : nil
     }
 
     /// Copies the task's `copy:` entries from the repository's main checkout into its worktree.
@@ -60,8 +63,11 @@ enum Workspace {
 
     /// Inspects the task's worktree after its command: when `commitLeftovers` (the command
     /// succeeded) and the worktree is still on the task branch, what the command left
-    /// uncommitted is committed there. A worktree off its branch is never touched.
-    static func conclude(_ task: PlannedTask, run: Int, commitLeftovers: Bool) throws -> Conclusion {
+    /// uncommitted is committed there. A worktree off its branch is never touched. With the
+    /// `snapshot` its checkout left, a worktree that is certainly unchanged skips the full status.
+    static func conclude(
+        _ task: PlannedTask, run: Int, commitLeftovers: Bool, snapshot: WorkingTreeSnapshot? = nil
+    ) throws -> Conclusion {
         guard FileManager.default.fileExists(atPath: task.worktree) else {
             return try branchOnly(task, failure: "its worktree \(task.worktree) is gone")
         }
@@ -82,7 +88,8 @@ enum Workspace {
             return try branchOnly(
                 task, failure: "it left its branch \(task.branch) (\(whereHeadIs)); its worktree is kept as it is")
         }
-        if commitLeftovers {
+        let unchanged = snapshot.map { worktree.isUnchanged(since: $0) } ?? false
+        if commitLeftovers && !unchanged {
             _ = try worktree.commitAll(message: CommitMessage.leftovers(task: task, run: run))
         }
         return try measure(task, in: worktree, failure: nil)
