@@ -48,6 +48,11 @@ struct RepositoryValidator {
         let baseLocation = baseSetting?.location ?? repoLocation
         do {
             if let setting = baseSetting {
+                guard Repository.isValidBranchName(setting.value) else {
+                    throw PlanError(
+                        setting.location,
+                        "base \"\(setting.value)\" is not a valid branch name; give the name of a branch of \(root)")
+                }
                 base = setting.value
             } else if let name = try repository.defaultBranch() {
                 base = name
@@ -105,7 +110,9 @@ struct RepositoryValidator {
                 "\(source.display) is a URL repository: its clone has no checkout to copy from; remove `copy:`")
         }
         if let base, !Repository.isValidBranchName(base.value) {
-            throw PlanError(base.location, "base \"\(base.value)\" is not a valid branch name")
+            throw PlanError(
+                base.location,
+                "base \"\(base.value)\" is not a valid branch name; give the name of a branch of \(source.display)")
         }
         let name = branchName(branchTemplate, task: task)
         try checkValid(name, task: task, template: branchTemplate)

@@ -16,6 +16,7 @@ struct TaskFileParser {
 
     func parse(_ text: String) throws(PlanError) -> TaskFile {
         let root: Node
+        try YAMLShape.checkAliases(text, path: path)
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw PlanError(.path(path), "the task file is empty; add `command:` and `tasks:` (or `repos:`)")
@@ -103,20 +104,29 @@ struct TaskFileParser {
     /// Names the fan-out tasks after their repositories (`-2`, `-3`… for repeats and for names an
     /// explicit task already uses) and rejects explicit duplicates.
     private func named(fanOut: [Located<RepositoryReference>], explicit: [TaskEntry]) throws(PlanError) -> [TaskEntry] {
-        var seen: [String: PlanLocation] = [:]
+        // Keyed by the lowercased name: names that differ only in case would share a worktree
+        // folder and a branch on a case-insensitive file system (macOS).
+        var seen: [String: Located<String>] = [:]
         for entry in explicit {
-            if let first = seen[entry.name.value] {
+            if let first = seen[entry.name.value.lowercased()] {
+                if first.value == entry.name.value {
+                    throw PlanError(
+                        entry.name.location,
+                        "duplicate task name \"\(entry.name.value)\" (first used at \(first.location)); give each task"
+                            + " its own name")
+                }
                 throw PlanError(
                     entry.name.location,
-                    "duplicate task name \"\(entry.name.value)\" (first used at \(first)); give each task its own name")
+                    "task name \"\(entry.name.value)\" differs from \"\(first.value)\" (at \(first.location)) only in"
+                        + " case; they would share a folder on case-insensitive file systems, so rename one")
             }
-            seen[entry.name.value] = entry.name.location
+            seen[entry.name.value.lowercased()] = entry.name
         }
         var taken = Set(seen.keys)
         var tasks: [TaskEntry] = []
         for repo in fanOut {
             let name = TaskName.unique(repo.value.taskNameStem, avoiding: taken)
-            taken.insert(name)
+            taken.insert(name.lowercased())
             tasks.append(TaskEntry(name: Located(name, at: repo.location), repo: repo))
         }
         return tasks + explicit
@@ -407,11 +417,27 @@ struct TaskFileParser {
             return PlanError(
                 .file(path: path, line: context.mark.line, column: context.mark.column),
                 "key \(keys) appears twice in the same mapping; keep one")
-        case .reader(let problem, _, _, _):
-            return PlanError(.path(path), "cannot read the task file: \(problem); save it as UTF-8 text")
+        case .reader(let problem, let offset, let value, let text):
+            let character = value >= 0 ? String(format: " U+%04X", Int(value)) : ""
+            return PlanError(
+                readerLocation(offset: offset, in: text),
+                "cannot read the task file: \(problem)\(character); remove that character or save the file as"
+                    + " UTF-8 text")
         default:
             return PlanError(.path(path), "cannot parse the task file as \(language): \(yaml); \(fix)")
         }
+    }
+}
+
+extension TaskFileParser {
+    /// Where a byte offset of libyaml's reader falls, as line and column (columns count characters).
+    fileprivate func readerLocation(offset: Int?, in text: String) -> PlanLocation {
+        guard let offset else { return .path(path) }
+        let before = text.utf8.prefix(max(0, offset))
+        let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { before.index(after: $0) } ?? before.startIndex
+        let line = before.count { $0 == UInt8(ascii: "\n") } + 1
+        let column = (String(before[lineStart...]) ?? "").count + 1
+        return .file(path: path, line: line, column: column)
     }
 }
 
