@@ -30,7 +30,7 @@ struct TaskFileParser {
         guard let mapping = root.mapping else {
             throw PlanError(
                 location(root),
-                "the task file must be a mapping of keys like `command:` and `tasks:`, not \(kind(root))")
+                "the task file must be a mapping of keys, not \(kind(root)); start it with `command:` and `tasks:`")
         }
         var file = TaskFile(path: path, format: format, jobs: nil, defaults: TaskSettings(), tasks: [])
         var repos: [Located<RepositoryReference>] = []
@@ -58,7 +58,7 @@ struct TaskFileParser {
         }
         if repos.isEmpty && explicit.isEmpty {
             let place = tasksKey.map(location) ?? .file(path: path, line: 1, column: 1)
-            throw PlanError(place, "no tasks: add entries under `tasks:` or repositories under `repos:`")
+            throw PlanError(place, "no tasks; add entries under `tasks:` or repositories under `repos:`")
         }
         file.tasks = try named(fanOut: repos, explicit: explicit)
         try checkDependencies(file.tasks)
@@ -70,7 +70,9 @@ struct TaskFileParser {
     private func task(_ node: Node, number: Int) throws(PlanError) -> TaskEntry {
         guard let mapping = node.mapping else {
             throw PlanError(
-                location(node), "task \(number) must be a mapping with `name:` and more, not \(kind(node))")
+                location(node),
+                "task \(number) must be a mapping, not \(kind(node)); write it like `- name: fix-auth` with its keys below"
+            )
         }
         guard let nameNode = mapping["name"] else {
             throw PlanError(location(node), "task \(number) has no name; add `name: <name>`")
@@ -247,7 +249,8 @@ struct TaskFileParser {
 
     private func environment(_ node: Node) throws(PlanError) -> [String: String] {
         guard let mapping = node.mapping else {
-            throw PlanError(location(node), "env must be a mapping like `{ LOG_LEVEL: debug }`, not \(kind(node))")
+            throw PlanError(
+                location(node), "env must be a mapping, not \(kind(node)); write it like `env: { LOG_LEVEL: debug }`")
         }
         var environment: [String: String] = [:]
         for (keyNode, value) in mapping {
@@ -284,7 +287,9 @@ struct TaskFileParser {
 
     private func jobs(_ node: Node) throws(PlanError) -> Located<Int> {
         guard tagName(node) == .int, let count = node.int else {
-            throw PlanError(location(node), "jobs must be a whole number of tasks at once, like 4, not \(kind(node))")
+            throw PlanError(
+                location(node),
+                "jobs must be a whole number of tasks at once, not \(kind(node)); write it like `jobs: 4`")
         }
         guard count >= 1 else {
             throw PlanError(location(node), "jobs is \(count); give at least 1 (or leave it out for one per CPU core)")
@@ -295,7 +300,8 @@ struct TaskFileParser {
     private func retries(_ node: Node) throws(PlanError) -> Located<Int> {
         guard tagName(node) == .int, let count = node.int else {
             throw PlanError(
-                location(node), "retries must be a whole number of extra attempts, like 2, not \(kind(node))")
+                location(node),
+                "retries must be a whole number of extra attempts, not \(kind(node)); write it like `retries: 2`")
         }
         guard (0...100).contains(count) else {
             throw PlanError(location(node), "retries is \(count); give 0 to 100 extra attempts")
@@ -319,16 +325,41 @@ struct TaskFileParser {
 
     // MARK: - Node helpers
 
+    /// A well-formed line for `key`, shown as the fix when a value has the wrong type.
+    static func example(_ key: String) -> String {
+        let base = key.hasSuffix(" item") ? String(key.dropLast(" item".count)) : key
+        switch base {
+        case "base": return "base: main"
+        case "command": return key == base ? "command: make fix" : "command: [make, fix]"
+        case "setup": return key == base ? "setup: npm ci" : "setup: [npm, ci]"
+        case "copy": return "copy: [.env]"
+        case "timeout": return "timeout: 20m"
+        case "branch": return "branch: grove/{run}/{task}"
+        case "repos": return "repos: [../svc-a, ../svc-b]"
+        case "tasks": return "tasks: [{name: fix-auth}]"
+        case "name": return "name: fix-auth"
+        case "repo": return "repo: ../svc-a"
+        case "instructions": return "instructions: Fix the login timeout"
+        case "depends_on": return "depends_on: [other-task]"
+        default:
+            if base.hasPrefix("env.") { return "\(base.dropFirst(4)): some text" }
+            return "\(base): some text"
+        }
+    }
+
     private func keyName(_ node: Node) throws(PlanError) -> String {
         guard let scalar = node.scalar else {
-            throw PlanError(location(node), "keys must be plain words like `command`, not \(kind(node))")
+            throw PlanError(
+                location(node), "a key must be a plain word, not \(kind(node)); write keys like `command:` and `tasks:`"
+            )
         }
         return scalar.string
     }
 
     private func list(_ node: Node, key: String) throws(PlanError) -> [Node] {
         guard let sequence = node.sequence else {
-            throw PlanError(location(node), "\(key) must be a list, not \(kind(node))")
+            throw PlanError(
+                location(node), "\(key) must be a list, not \(kind(node)); write it like `\(Self.example(key))`")
         }
         return Array(sequence)
     }
@@ -358,7 +389,8 @@ struct TaskFileParser {
         throws(PlanError) -> String
     {
         guard let scalar = node.scalar else {
-            throw PlanError(location(node), "\(key) must be \(expecting), not \(kind(node))")
+            throw PlanError(
+                location(node), "\(key) must be \(expecting), not \(kind(node)); write it like `\(Self.example(key))`")
         }
         if tagName(node) == .null && !allowEmpty {
             throw PlanError(location(node), "\(key) has no value; give it one")

@@ -29,7 +29,7 @@ public enum TaskName {
             return "invalid task name \(shown): \"\(Character(foreign))\" (\(code)\(named)) is not ASCII;"
                 + " use letters a-z, A-Z, digits, \".\", \"_\" and \"-\" (e.g. \"\(suggestion)\")"
         }
-        return "invalid task name \(shown): use letters, digits, \".\", \"_\" and \"-\", starting with a letter"
+        return "invalid task name \(shown); use letters, digits, \".\", \"_\" and \"-\", starting with a letter"
             + " or digit, at most \(maximumLength) characters (e.g. \"\(suggestion)\")"
     }
 

@@ -60,8 +60,19 @@ public final class StateStore: Sendable {
     /// The number the next run of `home` will get, creating nothing: 1 when there is no database.
     /// Planning names branches and worktrees after it before anything is stored; `createRun(expecting:)`
     /// then checks that no other grove took it meanwhile.
+    ///
+    /// It reads through one plain connection, not the pool: opening a pool writes (GRDB creates
+    /// and drops a table so that the WAL file exists), and bad input must leave the home as it
+    /// was, byte for byte. (A read-only connection would leave `-wal` and `-shm` files behind; this
+    /// one, the last to close, removes the ones it made.)
     public static func nextRunNumber(home: GroveHome) throws -> Int {
-        try existing(home: home)?.nextRunNumber() ?? 1
+        guard FileManager.default.fileExists(atPath: home.database) else { return 1 }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        if let number = try? DatabaseQueue(path: home.database, configuration: configuration).read(nextRunNumber) {
+            return number
+        }
+        return try existing(home: home)?.nextRunNumber() ?? 1
     }
 
     /// The number the next run will get.
