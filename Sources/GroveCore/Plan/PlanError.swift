@@ -50,6 +50,14 @@ public struct PlanError: Error, Sendable, Equatable, LocalizedError, CustomStrin
         return result
     }
 
+    /// Text from the input as a message quotes it: at most 40 characters, with "…" when cut, so a
+    /// 20,000-character value still makes a readable line.
+    public static func excerpt(_ text: String) -> String {
+        let limit = 40
+        guard text.count > limit else { return text }
+        return String(text.prefix(limit)) + "…"
+    }
+
     /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028

@@ -91,7 +91,9 @@ struct TaskFileParser {
                 entry.dependsOn = try stringList(value, key: key).map { item throws(PlanError) in
                     guard TaskName.isValid(item.value) else {
                         throw PlanError(
-                            item.location, "depends_on names \"\(item.value)\", which is not a valid task name")
+                            item.location,
+                            "depends_on names \"\(PlanError.excerpt(item.value))\", which is not a valid task name;"
+                                + " name a task of this file")
                     }
                     return item
                 }
@@ -147,7 +149,7 @@ struct TaskFileParser {
                     throw PlanError(
                         dependency.location,
                         "task \"\(task.name.value)\" depends on unknown task \"\(dependency.value)\""
-                            + Suggestion.hint(for: dependency.value, in: names))
+                            + Self.dependencyHint(dependency.value, names: names))
                 }
             }
             graph[task.name.value] = task.dependsOn
@@ -174,6 +176,14 @@ struct TaskFileParser {
             state[name] = true
         }
         for name in names where state[name] == nil { try visit(name) }
+    }
+
+    /// "Did you mean" when a name is close, else the names there are.
+    static func dependencyHint(_ name: String, names: [String]) -> String {
+        let hint = Suggestion.hint(for: name, in: names)
+        if !hint.isEmpty { return hint }
+        let shown = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
+        return "; name one of this file's tasks: \(shown)"
     }
 
     // MARK: - Keys shared by the top level and tasks
@@ -230,7 +240,8 @@ struct TaskFileParser {
     static func copyProblem(_ path: String) -> String? {
         if path.isEmpty { return "copy entry is empty; give a path relative to the repository" }
         if path.hasPrefix("/") || path.hasPrefix("~") {
-            return "copy entry \"\(path)\" is absolute; give a path relative to the repository's checkout"
+            return
+                "copy entry \"\(PlanError.excerpt(path))\" is absolute; give a path relative to the repository's checkout"
         }
         var depth = 0
         for component in path.split(separator: "/") {
@@ -240,10 +251,13 @@ struct TaskFileParser {
             default: depth += 1
             }
             if depth < 0 {
-                return "copy entry \"\(path)\" climbs out of the repository with \"..\"; give a path inside it"
+                return
+                    "copy entry \"\(PlanError.excerpt(path))\" climbs out of the repository with \"..\"; give a path inside it"
             }
         }
-        if depth == 0 { return "copy entry \"\(path)\" names the whole checkout; name the files to copy" }
+        if depth == 0 {
+            return "copy entry \"\(PlanError.excerpt(path))\" names the whole checkout; name the files to copy"
+        }
         return nil
     }
 
@@ -261,7 +275,7 @@ struct TaskFileParser {
             guard validName else {
                 throw PlanError(
                     location(keyNode),
-                    "invalid environment variable name \"\(name)\"; use letters, digits and \"_\", not starting with a digit"
+                    "invalid environment variable name \"\(PlanError.excerpt(name))\"; use letters, digits and \"_\", not starting with a digit"
                 )
             }
             guard !name.hasPrefix("GROVE_") else {
@@ -280,7 +294,7 @@ struct TaskFileParser {
     private func timeout(_ node: Node) throws(PlanError) -> Located<Duration> {
         let raw = try text(node, key: "timeout", allowEmpty: true)
         guard let duration = TaskDuration.parse(raw) else {
-            throw PlanError(location(node), "bad timeout \"\(raw)\"; \(TaskDuration.expected)")
+            throw PlanError(location(node), "bad timeout \"\(PlanError.excerpt(raw))\"; \(TaskDuration.expected)")
         }
         return Located(duration, at: location(node))
     }
@@ -314,7 +328,8 @@ struct TaskFileParser {
         for name in Placeholders.names(in: template) where !["run", "task"].contains(name) {
             let hint = Suggestion.closest(to: name, in: ["run", "task"]).map { "; did you mean {\($0)}?" }
             throw PlanError(
-                location(node), "unknown placeholder {\(name)} in branch" + (hint ?? "; use {run} and {task}"))
+                location(node),
+                "unknown placeholder {\(PlanError.excerpt(name))} in branch" + (hint ?? "; use {run} and {task}"))
         }
         return template
     }
@@ -407,9 +422,9 @@ struct TaskFileParser {
         case .scalar:
             switch tagName(node) {
             case .null: return "empty"
-            case .int, .float: return "a number (\(node.scalar?.string ?? ""))"
-            case .bool: return "a boolean (\(node.scalar?.string ?? ""))"
-            default: return "the text \"\(node.scalar?.string ?? "")\""
+            case .int, .float: return "a number (\(PlanError.excerpt(node.scalar?.string ?? "")))"
+            case .bool: return "a boolean (\(PlanError.excerpt(node.scalar?.string ?? "")))"
+            default: return "the text \"\(PlanError.excerpt(node.scalar?.string ?? ""))\""
             }
         }
     }
@@ -425,10 +440,10 @@ struct TaskFileParser {
                 place == "at the top level"
                 ? "it belongs to a task; move it under an entry of `tasks:`"
                 : "it is only allowed at the top level; move it there"
-            return PlanError(location(node), "key \"\(key)\" is not allowed \(place); \(fix)")
+            return PlanError(location(node), "key \"\(PlanError.excerpt(key))\" is not allowed \(place); \(fix)")
         }
         let fix = hint.isEmpty ? "; known keys: \(known.joined(separator: ", "))" : hint
-        return PlanError(location(node), "unknown key \"\(key)\" \(place)\(fix)")
+        return PlanError(location(node), "unknown key \"\(PlanError.excerpt(key))\" \(place)\(fix)")
     }
 
     private func syntaxError(_ error: Error) -> PlanError {

@@ -39,12 +39,7 @@ public enum TaskName {
         text.applyingTransform(StringTransform(rawValue: "Any-Latin; Latin-ASCII"), reverse: false) ?? text
     }
 
-    /// At most 40 characters of `text`, with "…" when cut.
-    static func shortened(_ text: String) -> String {
-        let limit = 40
-        guard text.count > limit else { return text }
-        return String(text.prefix(limit)) + "…"
-    }
+    static func shortened(_ text: String) -> String { PlanError.excerpt(text) }
 
     /// A valid name made from arbitrary text (a repository's directory name), so fan-out never
     /// fails on a name.
