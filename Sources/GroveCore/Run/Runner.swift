@@ -69,8 +69,7 @@ public final class Runner: Sendable {
                         return record
                     }
                 }
-                try FileManager.default.createDirectory(
-                    atPath: home.logDirectory(run: number), withIntermediateDirectories: true)
+                try GroveHome.createPrivateDirectory(atPath: home.logDirectory(run: number))
                 return Runner(plan: plan, store: store, home: home, record: record)
             } catch StateError.runNumberTaken(_) where attempts < 10 {
                 attempts += 1
@@ -574,7 +573,7 @@ public final class Runner: Sendable {
     }
 
     private static func createAndOpen(_ path: String) -> FileHandle? {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        GroveHome.createPrivateFile(atPath: path)
         return FileHandle(forWritingAtPath: path)
     }
 }
