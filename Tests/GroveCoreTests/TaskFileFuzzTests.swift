@@ -361,8 +361,8 @@ final class Watchdog: Sendable {
 struct TaskFileFuzzTests {
     static let environment = ProcessInfo.processInfo.environment
     static let long = environment["GROVE_TEST_LONG"] == "1"
-    /// 100,000 with GROVE_TEST_LONG=1, else a few thousand (a couple of seconds); GROVE_FUZZ_COUNT overrides.
-    static let count = environment["GROVE_FUZZ_COUNT"].flatMap(Int.init) ?? (long ? 100_000 : 4_000)
+    /// 100,000 with GROVE_TEST_LONG=1, else 3,000 (a few seconds); GROVE_FUZZ_COUNT overrides.
+    static let count = environment["GROVE_FUZZ_COUNT"].flatMap(Int.init) ?? (long ? 100_000 : 3_000)
     /// Fixed for the normal run (reproducible in CI); a fresh one for each long run.
     static let seed: UInt64 =
         environment["GROVE_FUZZ_SEED"].flatMap { UInt64($0) }

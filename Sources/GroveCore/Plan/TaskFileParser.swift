@@ -164,7 +164,10 @@ struct TaskFileParser {
                 switch state[dependency.value] {
                 case .some(false):
                     let start = path.firstIndex(of: dependency.value) ?? 0
-                    let cycle = (path[start...] + [dependency.value]).joined(separator: " → ")
+                    var names = Array(path[start...]) + [dependency.value]
+                    // A long cycle is shown by its ends, so the line stays readable.
+                    if names.count > 7 { names = names.prefix(3) + ["…"] + names.suffix(3) }
+                    let cycle = names.joined(separator: " → ")
                     throw PlanError(
                         dependency.location,
                         "depends_on makes a cycle (\(cycle)); remove one of these dependencies")
@@ -285,7 +288,7 @@ struct TaskFileParser {
             if tagName(value) == .null {
                 environment[name] = ""
             } else {
-                environment[name] = try text(value, key: "env.\(name)", allowEmpty: true)
+                environment[name] = try text(value, key: "env.\(PlanError.excerpt(name))", allowEmpty: true)
             }
         }
         return environment
@@ -460,7 +463,7 @@ struct TaskFileParser {
             return PlanError(
                 .file(path: path, line: mark.line, column: mark.column), "invalid \(language): \(detail); \(fix)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            let keys = duplicates.sorted().prefix(3).map { "\"\(PlanError.excerpt($0))\"" }.joined(separator: ", ")
             return PlanError(
                 .file(path: path, line: context.mark.line, column: context.mark.column),
                 "key \(keys) appears twice in the same mapping; keep one")
