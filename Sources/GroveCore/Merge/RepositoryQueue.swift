@@ -702,8 +702,7 @@ final class RepositoryQueue: Sendable {
     }
 
     private static func appendLine(_ line: String, to path: String) {
-        try? FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? GroveHome.createPrivateDirectory(atPath: (path as NSString).deletingLastPathComponent)
         guard let handle = FileHandle(forWritingAtPath: path) ?? createAndOpen(path) else { return }
         defer { try? handle.close() }
         _ = try? handle.seekToEnd()
@@ -711,7 +710,7 @@ final class RepositoryQueue: Sendable {
     }
 
     private static func createAndOpen(_ path: String) -> FileHandle? {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        GroveHome.createPrivateFile(atPath: path)
         return FileHandle(forWritingAtPath: path)
     }
 }

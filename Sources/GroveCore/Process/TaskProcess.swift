@@ -29,7 +29,7 @@ public enum TaskProcess {
     ) async throws -> ProcessOutcome {
         try Task.checkCancellation()
         let configuration = try configuration(for: spec)
-        let log = open(spec.logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let log = open(spec.logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard log >= 0 else { throw TaskProcessError.cannotOpenLog(path: spec.logFile, errno: errno) }
 
         let clock = ContinuousClock()

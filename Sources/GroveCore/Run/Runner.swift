@@ -1,5 +1,6 @@
 import Foundation
 import GroveGit
+import Subprocess
 import Synchronization
 
 /// Carries out one planned run: at most `jobs` tasks at once, started in plan order, each
@@ -68,8 +69,7 @@ public final class Runner: Sendable {
                         return record
                     }
                 }
-                try FileManager.default.createDirectory(
-                    atPath: home.logDirectory(run: number), withIntermediateDirectories: true)
+                try GroveHome.createPrivateDirectory(atPath: home.logDirectory(run: number))
                 return Runner(plan: plan, store: store, home: home, record: record)
             } catch StateError.runNumberTaken(_) where attempts < 10 {
                 attempts += 1
@@ -394,6 +394,12 @@ public final class Runner: Sendable {
                 event.log = log
                 observer.handle(event)
             }
+        } catch  where (error as? SubprocessError)?.code == .executableNotFound {
+            // As a shell would: exit 127, and the reason names the program.
+            return AttemptEnding(
+                state: .failed, exitCode: 127,
+                reason: "command not found: \(task.argv.first ?? "") (exit 127); install it or give its full path",
+                retryable: false)
         } catch {
             return AttemptEnding(
                 state: .failed, reason: "the command could not start: \(Self.describe(error))", retryable: false)
@@ -402,6 +408,7 @@ public final class Runner: Sendable {
         let reason: String? =
             switch state {
             case .timedOut: "ran past its timeout of \(Self.seconds(task.timeout))"
+            case .failed where outcome.exitCode == 127: "command not found (exit 127); the log has the shell's message"
             case .cancelled: Self.stopped(control.stop)
             default: nil
             }
@@ -581,7 +588,7 @@ public final class Runner: Sendable {
     }
 
     private static func createAndOpen(_ path: String) -> FileHandle? {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        GroveHome.createPrivateFile(atPath: path)
         return FileHandle(forWritingAtPath: path)
     }
 }
