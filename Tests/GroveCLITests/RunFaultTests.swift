@@ -1,0 +1,293 @@
+import Foundation
+import GroveCore
+import GroveGit
+import TestSupport
+import Testing
+
+/// Faults around `grove run`, driven as a user would meet them: grove SIGKILLed at random
+/// moments, tasks that attack their own worktree or branch, a disk that fills up. Real
+/// repositories, the built binary, real processes; the git CLI and the kernel's process table as
+/// the second opinion.
+@Suite("RunFaults")
+struct RunFaultTests {
+    let sandbox: Sandbox
+    let repo: TestRepository
+    let home: String
+
+    init() throws {
+        sandbox = try Sandbox()
+        repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
+        home = sandbox.child("home")
+    }
+
+    var environment: [String: String] { ["GROVE_HOME": home, "HOME": sandbox.path] }
+
+    func grove(_ arguments: [String], home: String? = nil) throws -> ProcessResult {
+        var environment = environment
+        if let home { environment["GROVE_HOME"] = home }
+        return try Shell.run([try builtBinary()] + arguments, in: repo.path, environment: environment, check: false)
+    }
+
+    func status(_ run: Int, home: String? = nil) throws -> StatusReport {
+        let result = try grove(["status", "--json", String(run)], home: home)
+        #expect(result.status == 0, "\(result.stderr)")
+        return try JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
+    }
+
+    /// `git worktree prune -n -v`: what git would prune (half-made or vanished worktrees).
+    func prunable() throws -> String {
+        try repo.git("worktree", "prune", "-n", "-v").stderr + repo.output("worktree", "prune", "-n", "-v")
+    }
+
+    // MARK: SIGKILL of grove during `run`
+
+    /// The tasks of each round: lengths from nothing to a second, one committing itself, some
+    /// leaving work for grove to commit, some with background children (grandchildren of grove
+    /// in the task's group). Each touches a marker as its very last act, so the test knows which
+    /// commands really finished; `expected` is how many commits each has once it succeeded.
+    static let killTasks: [(name: String, command: String, commits: Int)] = [
+        ("quick", "true", 0),
+        ("edit", "sleep 0.2; echo edit > edit.txt", 1),
+        ("selfcommit", "echo s > s.txt; git add s.txt; git commit -qm self; sleep 0.4", 1),
+        ("family", "sleep 0.6 & sleep 0.6; wait", 0),
+        ("slow", "echo slow > slow.txt; sleep 0.9", 1),
+        ("tail", "sleep 0.3 & echo tail >> README.md; sleep 0.3; wait", 1),
+    ]
+
+    /// The kill moments of each phase: while worktrees are made, mid-task, near the end.
+    static let killWindows: [ClosedRange<Double>] = [0...0.15, 0.3...0.9, 0.9...1.5]
+
+    /// grove SIGKILLed at seeded random moments: no task process outlives it, `grove status` shows
+    /// the run `interrupted` with every task truthful, and `grove retry` / `grove clean` finish the job.
+    @Test func sigkillAtRandomMomentsLeavesNoProcessAndATruthfulRun() throws {
+        let long = ProcessInfo.processInfo.environment["GROVE_TEST_LONG"] == "1"
+        let rounds = long ? 24 : 3
+        let seed = UInt64(ProcessInfo.processInfo.environment["GROVE_TEST_SEED"] ?? "") ?? 0x6f72_6f76_6531
+        var random = SeededRandom(seed: seed)
+        // A repository with some files, so making a worktree takes a moment worth hitting.
+        var files: [String: String] = [:]
+        for index in 0..<150 { files["src/file\(index).txt"] = String(repeating: "line \(index)\n", count: 40) }
+        try repo.commit("files", files: files)
+        let base = try repo.revParse("main")
+        let marks = sandbox.child("marks")
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        var tasksYAML = "jobs: 3\nenv: { MARKS: \(marks) }\ntasks:\n"
+        for task in Self.killTasks {
+            let command = "\(task.command); touch \"$MARKS/$GROVE_RUN-$GROVE_TASK\""
+            tasksYAML +=
+                "  - name: \(task.name)\n    repo: repo\n    command: '\(command.replacingOccurrences(of: "'", with: "''"))'\n"
+        }
+        try tasksYAML.write(toFile: sandbox.child("grove.yaml"), atomically: true, encoding: .utf8)
+
+        var aliveAtKill = 0
+        var previous = 0
+        var states: [TaskState: Int] = [:]
+        for round in 1...rounds {
+            let window = Self.killWindows[(round - 1) % Self.killWindows.count]
+            let delay = random.next(in: window)
+            let comment = "round \(round), seed \(seed), kill after \(String(format: "%.3f", delay)) s"
+            let run = try BackgroundProcess(
+                [try builtBinary(), "run", sandbox.child("grove.yaml")], in: repo.path, environment: environment)
+            usleep(UInt32(delay * 1_000_000))
+            aliveAtKill += TaskProcesses.alive(home: home, except: run.pid).count
+            run.send(SIGKILL)
+            _ = run.wait()
+
+            // Nothing of the run outlives grove: no task process, no grandchild, no watchdog.
+            #expect(eventually(within: .seconds(5)) { TaskProcesses.alive(home: home).isEmpty }, "\(comment)")
+            #expect(TaskProcesses.alive(home: home).isEmpty, "left: \(TaskProcesses.describe(home: home)); \(comment)")
+
+            // A kill before grove stored the run leaves no run at all: nothing to check but git.
+            let number = FileManager.default.fileExists(atPath: home) ? try latestRun() : 0
+            guard number > previous else {
+                #expect(try repo.revParse("main") == base, "\(comment)")
+                continue
+            }
+            previous = number
+            let report = try status(number)
+            #expect(report.state == .interrupted || report.state == .finished, "\(comment)")
+            for task in report.tasks {
+                states[task.state, default: 0] += 1
+                try expectTruthful(task, run: number, marks: marks, comment: comment)
+            }
+            let json = try grove(["status", String(number)])
+            #expect(json.status == 0, "\(json.stderr)")
+            #expect(try repo.revParse("main") == base, "\(comment)")
+
+            if round % 2 == 1 {
+                try retryThenClean(number, comment: comment)
+            } else {
+                try cleanThenRetry(number, comment: comment)
+            }
+            #expect(TaskProcesses.alive(home: home).isEmpty, "\(comment)")
+            #expect(try repo.revParse("main") == base, "\(comment)")
+            #expect(try repo.git("fsck", "--no-progress").status == 0, "\(comment)")
+        }
+        #expect(aliveAtKill > 0, "no round killed grove while a task process ran")
+        print(
+            "RunFaults: \(rounds) SIGKILL rounds (seed \(seed)), \(aliveAtKill) task processes alive at the kills,"
+                + " task states seen: \(states.map { "\($0.key.rawValue) \($0.value)" }.sorted())")
+    }
+
+    /// The number of the latest run in the home, from `grove status --json`; 0 when there is none.
+    func latestRun() throws -> Int {
+        let result = try grove(["status", "--json"])
+        guard result.status == 0 else {
+            #expect(result.status == 2 && result.stderr.contains("no run"), "\(result.stderr)")
+            return 0
+        }
+        return try JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8)).run
+    }
+
+    /// A task's state after grove died must be what happened: succeeded only when its command
+    /// really finished (its marker exists) and its branch holds what the report says; otherwise
+    /// cancelled with a reason naming grove's end. Nothing is left `running` or `queued`.
+    func expectTruthful(_ task: StatusReport.TaskEntry, run: Int, marks: String, comment: String) throws {
+        let finished = FileManager.default.fileExists(atPath: marks + "/\(run)-\(task.name)")
+        let expected = Self.killTasks.first { $0.name == task.name }?.commits ?? 0
+        switch task.state {
+        case .succeeded:
+            #expect(finished, "\(task.name) succeeded without finishing; \(comment)")
+            #expect(task.commits == expected, "\(task.name); \(comment)")
+            #expect(try repo.output("rev-list", "--count", "main..\(task.branch)") == String(expected), "\(comment)")
+        case .cancelled:
+            #expect(
+                task.reason?.contains("ended before the task finished") == true
+                    || task.reason?.contains("not started") == true, "\(task.name): \(task.reason ?? "-"); \(comment)")
+        default:
+            Issue.record("\(task.name) is \(task.state.rawValue) after grove was killed; \(comment)")
+        }
+    }
+
+    /// `grove retry` completes every unfinished task; then `grove clean` removes the worktrees
+    /// and keeps the branches whose commits are nowhere else.
+    func retryThenClean(_ run: Int, comment: String) throws {
+        let retry = try grove(["retry", String(run)])
+        #expect(retry.status == 0, "\(retry.stderr); \(comment)")
+        try expectAllSucceeded(run, comment: comment)
+        let clean = try grove(["clean", String(run)])
+        #expect(clean.status == 0 || clean.status == 1, "\(clean.stderr); \(comment)")
+        try expectCleaned(run, comment: comment)
+    }
+
+    /// `grove clean` on the interrupted run first (what a task left uncommitted is kept), then
+    /// `grove retry` makes what clean removed again and completes every task.
+    func cleanThenRetry(_ run: Int, comment: String) throws {
+        let clean = try grove(["clean", String(run)])
+        #expect(clean.status == 0 || clean.status == 1, "\(clean.stderr); \(comment)")
+        // Whatever clean kept is a real worktree of git's, on its branch; nothing half-made.
+        #expect(try prunable().isEmpty, "\(comment)")
+        let retry = try grove(["retry", String(run)])
+        #expect(retry.status == 0, "\(retry.stderr); \(comment)")
+        try expectAllSucceeded(run, comment: comment)
+        let again = try grove(["clean", String(run)])
+        #expect(again.status == 0 || again.status == 1, "\(again.stderr); \(comment)")
+        try expectCleaned(run, comment: comment)
+    }
+
+    func expectAllSucceeded(_ run: Int, comment: String) throws {
+        let report = try status(run)
+        #expect(report.state == .finished, "\(comment)")
+        for task in report.tasks {
+            let expected = Self.killTasks.first { $0.name == task.name }?.commits ?? 0
+            #expect(task.state == .succeeded, "\(task.name): \(task.reason ?? "-"); \(comment)")
+            #expect(task.commits == expected, "\(task.name); \(comment)")
+            #expect(try repo.output("rev-list", "--count", "main..\(task.branch)") == String(expected), "\(comment)")
+        }
+    }
+
+    /// After `grove clean`: no worktree of the run left, no stale admin entry, branches with
+    /// commits kept, the others deleted.
+    func expectCleaned(_ run: Int, comment: String) throws {
+        let worktrees = try repo.output("worktree", "list", "--porcelain")
+        #expect(!worktrees.contains("/worktrees/\(run)/"), "\(worktrees); \(comment)")
+        #expect(try prunable().isEmpty, "\(comment)")
+        for task in Self.killTasks {
+            let branch = "refs/heads/grove/\(run)/\(task.name)"
+            let exists = try repo.git("show-ref", "--verify", "-q", branch, check: false).status == 0
+            #expect(exists == (task.commits > 0), "\(branch); \(comment)")
+        }
+    }
+}
+
+extension TestRepository {
+    /// Runs git in this repository, optionally without failing on a non-zero exit.
+    @discardableResult
+    func git(_ arguments: String..., check: Bool) throws -> ProcessResult {
+        try Shell.run(["git", "-C", path] + arguments, check: check)
+    }
+}
+
+/// The processes started under one grove home, found by the `GROVE_HOME` their environment
+/// inherited from grove (tasks, their children, grove's watchdog).
+enum TaskProcesses {
+    static func alive(home: String, except excluded: Int32? = nil) -> [Int32] {
+        let entry = Data("GROVE_HOME=\(home)".utf8)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { name -> Int32? in
+            guard let pid = Int32(name), pid != getpid(), pid != excluded,
+                let environment = FileManager.default.contents(atPath: "/proc/\(name)/environ")
+            else { return nil }
+            let found = environment.split(separator: 0).contains { Data($0) == entry }
+            return found && ProcessTable.isRunning(pid) ? pid : nil
+        }
+    }
+
+    /// `pid: command line` of each, for a failure message.
+    static func describe(home: String) -> String {
+        alive(home: home).map { pid in
+            let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
+            return "\(pid): "
+                + data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+        }.joined(separator: "; ")
+    }
+}
+
+/// SplitMix64: the same kill moments for the same seed, on every machine.
+struct SeededRandom {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        return value ^ (value >> 31)
+    }
+
+    mutating func next(in range: ClosedRange<Double>) -> Double {
+        range.lowerBound + Double(next() >> 11) / Double(1 << 53) * (range.upperBound - range.lowerBound)
+    }
+}
+
+/// The pieces of a kill that the random rounds hit only sometimes, made on purpose.
+@Suite("RunFaults: a run cut short")
+struct RunCutShortTests {
+    /// grove killed while checking out a task's worktree leaves it with an empty index and some of
+    /// its files; resetting it for a retry must restore the index too, or the task's next commit
+    /// deletes every file the index missed.
+    @Test func resettingAHalfCheckedOutWorktreeRestoresItsIndex() throws {
+        let sandbox = try Sandbox()
+        let repo = try sandbox.repository("repo", files: ["a.txt": "a\n", "b/c.txt": "c\n", "d.txt": "d\n"])
+        let start = try repo.revParse("HEAD")
+        let path = sandbox.child("half")
+        try repo.git("branch", "task")
+        _ = try repo.open().addWorktree(at: path, branch: "task", checkout: .none)
+        try "a\n".write(toFile: path + "/a.txt", atomically: true, encoding: .utf8)
+        try "d\n".write(toFile: path + "/d.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: path + "/b", withIntermediateDirectories: true)
+        try "c\n".write(toFile: path + "/b/c.txt", atomically: true, encoding: .utf8)
+        try "stray\n".write(toFile: path + "/stray.txt", atomically: true, encoding: .utf8)
+        let worktree = TestRepository(existing: path)
+        #expect(try !worktree.porcelainStatus().isEmpty)
+
+        let commit = try #require(ObjectID(hex: start))
+        try Repository.openWorkingTree(at: path).resetWorktree(toBranch: "task", at: commit)
+        #expect(try worktree.porcelainStatus() == "")
+        #expect(try worktree.output("ls-files") == "a.txt\nb/c.txt\nd.txt")
+        #expect(try worktree.read("b/c.txt") == "c\n")
+        #expect(!FileManager.default.fileExists(atPath: path + "/stray.txt"))
+    }
+}
