@@ -34,6 +34,12 @@ struct RunFaultTests {
         return try JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
     }
 
+    /// `git rev-list --count main..BRANCH`, or git's complaint when that fails (e.g. no such branch).
+    func commitCount(_ branch: String) throws -> String {
+        let result = try repo.git("rev-list", "--count", "main..\(branch)", check: false)
+        return result.status == 0 ? result.output : "git: \(result.stderr)"
+    }
+
     /// `git worktree prune -n -v`: what git would prune (half-made or vanished worktrees).
     func prunable() throws -> String {
         try repo.git("worktree", "prune", "-n", "-v").stderr + repo.output("worktree", "prune", "-n", "-v")
@@ -149,7 +155,7 @@ struct RunFaultTests {
         case .succeeded:
             #expect(finished, "\(task.name) succeeded without finishing; \(comment)")
             #expect(task.commits == expected, "\(task.name); \(comment)")
-            #expect(try repo.output("rev-list", "--count", "main..\(task.branch)") == String(expected), "\(comment)")
+            #expect(try commitCount(task.branch) == String(expected), "\(comment)")
         case .cancelled:
             #expect(
                 task.reason?.contains("ended before the task finished") == true
@@ -192,7 +198,7 @@ struct RunFaultTests {
             let expected = Self.killTasks.first { $0.name == task.name }?.commits ?? 0
             #expect(task.state == .succeeded, "\(task.name): \(task.reason ?? "-"); \(comment)")
             #expect(task.commits == expected, "\(task.name); \(comment)")
-            #expect(try repo.output("rev-list", "--count", "main..\(task.branch)") == String(expected), "\(comment)")
+            #expect(try commitCount(task.branch) == String(expected), "\(comment)")
         }
     }
 
@@ -207,6 +213,102 @@ struct RunFaultTests {
             let exists = try repo.git("show-ref", "--verify", "-q", branch, check: false).status == 0
             #expect(exists == (task.commits > 0), "\(branch); \(comment)")
         }
+    }
+    // MARK: Hostile tasks
+
+    /// Tasks that attack their own worktree or branch, or another branch, in one run: each is
+    /// reported for what it did, grove moves no branch but the tasks' own, and `grove merge` lands
+    /// only what is sound, keeping every commit somewhere.
+    @Test func hostileTasksAreReportedTruthfullyAndMergeKeepsEveryonesWork() throws {
+        for index in 1...6 { try repo.commit("base \(index)", files: ["base\(index).txt": "\(index)\n"]) }
+        try repo.git("branch", "side", "HEAD~3")
+        try repo.git("branch", "other")
+        let main = try repo.revParse("main")
+        let file = sandbox.child("hostile.yaml")
+        let tasks: [(String, String)] = [
+            ("vanish", "echo v > v.txt && git add v.txt && git commit -qm vanish && rm -rf \"$PWD\""),
+            ("vanish-empty", "rm -rf \"$PWD\""),
+            ("hop", "echo h > h.txt && git checkout -q side"),
+            ("reset", "git reset -q --hard HEAD~5"),
+            ("amend", "git commit -q --amend -m 'amended start'"),
+            (
+                "amend-own",
+                "echo a > a.txt && git add a.txt && git commit -qm one && echo b >> a.txt && git commit -qam again --amend"
+            ),
+            ("move-other", "git branch -f other HEAD~2"),
+            ("honest", "echo ok > ok.txt"),
+        ]
+        var yaml = "jobs: 4\ntasks:\n"
+        for (name, command) in tasks {
+            yaml +=
+                "  - name: \(name)\n    repo: repo\n    command: '\(command.replacingOccurrences(of: "'", with: "''"))'\n"
+        }
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        let others = { try self.repo.refs().split(separator: "\n").filter { !$0.hasPrefix("refs/heads/grove/") } }
+        let before = try others()
+
+        let run = try grove(["run", file])
+        #expect(run.status == 1, "\(run.stderr)")
+        let report = try status(1)
+        let byName = Dictionary(uniqueKeysWithValues: report.tasks.map { ($0.name, $0) })
+        func task(_ name: String) throws -> StatusReport.TaskEntry { try #require(byName[name]) }
+
+        #expect(try task("vanish").state == .failed)
+        #expect(try task("vanish").reason?.contains("is gone") == true, "\(byName["vanish"]?.reason ?? "-")")
+        #expect(try task("vanish").commits == 1)
+        #expect(try repo.output("log", "-1", "--format=%s", "grove/1/vanish") == "vanish")
+        #expect(try task("vanish-empty").state == .failed)
+        #expect(try task("vanish-empty").commits == 0)
+        #expect(try task("hop").state == .failed)
+        #expect(try task("hop").reason?.contains("HEAD is on side") == true, "\(byName["hop"]?.reason ?? "-")")
+        #expect(try task("hop").commits == 0)
+        for name in ["reset", "amend"] {
+            #expect(try task(name).state == .failed, "\(name)")
+            #expect(try task(name).reason?.contains("no longer contains its start commit") == true, "\(name)")
+        }
+        #expect(try task("reset").commits == 0)
+        #expect(try repo.revParse("grove/1/reset") == repo.revParse("main~5"))
+        #expect(try task("amend").commits == 1)
+        #expect(try task("amend-own").state == .succeeded)
+        #expect(try task("amend-own").commits == 1)
+        #expect(try task("move-other").state == .succeeded)
+        #expect(try task("move-other").commits == 0)
+        #expect(try task("honest").state == .succeeded)
+        #expect(try task("honest").commits == 1)
+        for task in report.tasks {
+            let count = try repo.output("rev-list", "--count", "\(main)..\(task.branch)")
+            #expect(count == String(task.commits ?? -1), "\(task.name)")
+        }
+
+        // grove moved no branch but its own; the one a task moved is where the task put it.
+        var expected = before.map(String.init)
+        let otherIndex = try #require(expected.firstIndex { $0.hasPrefix("refs/heads/other ") })
+        expected[otherIndex] = "refs/heads/other \(try repo.revParse("main~2"))"
+        #expect(try others().map(String.init) == expected)
+        #expect(try repo.revParse("main") == main)
+        #expect(try repo.output("log", "-1", "--format=%s", "side") == "base 3")
+
+        // The merge lands the two sound tasks with commits and nothing else; every commit stays.
+        let merge = try grove(["merge", "1"])
+        #expect(merge.status == 0 || merge.status == 1, "\(merge.stderr)")
+        for name in ["vanish", "vanish-empty", "hop", "reset", "amend"] {
+            #expect(
+                merge.stdout.contains(name) || merge.stderr.contains(name), "\(name): \(merge.stdout)\(merge.stderr)")
+        }
+        #expect(try repo.output("rev-list", "--count", "\(main)..main") == "2")
+        #expect(try repo.output("show", "main:a.txt") == "a\nb")
+        #expect(try repo.output("show", "main:ok.txt") == "ok")
+        #expect(try repo.output("log", "-1", "--format=%s", "grove/1/vanish") == "vanish")
+        #expect(try repo.output("log", "-1", "--format=%s", "grove/1/amend") == "amended start")
+        #expect(try repo.revParse("other") == repo.revParse("\(main)~2"))
+        #expect(try repo.git("fsck", "--no-progress").status == 0)
+
+        // Cleaning afterwards keeps the branches whose commits are nowhere else.
+        let clean = try grove(["clean", "1"])
+        #expect(clean.status == 0 || clean.status == 1, "\(clean.stderr)")
+        #expect(try prunable().isEmpty)
+        #expect(try repo.output("log", "-1", "--format=%s", "grove/1/vanish") == "vanish")
+        #expect(try repo.output("log", "-1", "--format=%s", "grove/1/amend") == "amended start")
     }
 }
 

@@ -82,10 +82,24 @@ enum Workspace {
             return try branchOnly(
                 task, failure: "it left its branch \(task.branch) (\(whereHeadIs)); its worktree is kept as it is")
         }
+        if let rewritten = try rewritten(task, in: worktree) {
+            return try measure(task, in: worktree, failure: rewritten)
+        }
         if commitLeftovers {
             _ = try worktree.commitAll(message: CommitMessage.leftovers(task: task, run: run))
         }
         return try measure(task, in: worktree, failure: nil)
+    }
+
+    /// Why the task's branch cannot be trusted to hold its work on top of its start: it was
+    /// reset below the start commit, or the start commit itself was amended or rebased away.
+    /// nil when the branch still contains its start commit (or is gone: `measure` says so).
+    private static func rewritten(_ task: PlannedTask, in repository: Repository) throws -> String? {
+        guard let start = task.baseCommit, let head = try repository.branch(named: task.branch)?.target,
+            try !repository.isAncestor(start, of: head)
+        else { return nil }
+        return "its branch \(task.branch) no longer contains its start commit \(start.short) (reset below it,"
+            + " or rewritten by an amend or rebase); nothing was committed and its worktree is kept as it is"
     }
 
     /// Measures the branch from the task's own repository when its worktree cannot be used.
