@@ -267,12 +267,19 @@ public final class Runner: Sendable {
             }
         }
         let prepared = task
-        let again = earlier[task.name] != nil
+        let again = earlier[task.name]
         do {
-            try await Blocking.run { again ? try Workspace.prepareAgain(prepared) : try Workspace.prepare(prepared) }
+            try await Blocking.run {
+                if let again {
+                    try Workspace.prepareAgain(prepared, ranBefore: again > 0)
+                } else {
+                    try Workspace.prepare(prepared)
+                }
+            }
         } catch {
             return finish(
-                task, .failed, reason: "could not make its branch and worktree: \(Self.describe(error))",
+                task, .failed,
+                reason: "could not make its branch and worktree: \(Self.describe(error))" + hint(for: error),
                 observer: observer, control: control)
         }
         await attempt(task, slot: slot, control: control, observer: observer, earlier: earlier[task.name] ?? 0)
@@ -551,6 +558,13 @@ public final class Runner: Sendable {
         case .shell(let script): script
         case .arguments: command.argv(task.commandValues).joined(separator: " ")
         }
+    }
+
+    /// What to do next when a worktree could not be made for a reason the user can fix.
+    private func hint(for error: any Error) -> String {
+        guard Self.describe(error).contains("No space left on device") else { return "" }
+        return "; free some space under \(home.worktrees), then"
+            + " `grove retry \(plan.run)`"
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -11,12 +11,30 @@ enum Workspace {
         let repository = try Repository.open(at: task.repository)
         guard let baseCommit = task.baseCommit else { throw WorkspaceError.noBaseCommit }
         _ = try repository.createBranch(named: task.branch, at: baseCommit)
+        do {
+            try addWorktree(task, in: repository)
+        } catch {
+            // Nothing half-made stays: the branch goes too while it is still where grove made it.
+            try? repository.deleteBranch(named: task.branch, expecting: baseCommit)
+            throw error
+        }
+    }
+
+    /// Adds the task's worktree on its (existing) branch, writes its files and copies `copy:` in;
+    /// when any of it fails (a full disk, say), the partial worktree and its admin entry are
+    /// removed before the error is thrown, so neither git nor the disk keeps half a worktree.
+    static func addWorktree(_ task: PlannedTask, in repository: Repository) throws {
         // Files are written after the add, outside the repository-wide worktree lock, so tasks
         // of one repository check out at the same time instead of one after the other.
         let worktree = try repository.addWorktree(
             at: task.worktree, branch: task.branch, name: task.name, checkout: .none)
-        try worktree.openRepository().checkoutHead(force: true)
-        try copyFiles(task, from: repository)
+        do {
+            try worktree.openRepository().checkoutHead(force: true)
+            try copyFiles(task, from: repository)
+        } catch {
+            try? repository.removeWorktree(worktree, force: true)
+            throw error
+        }
     }
 
     /// Copies the task's `copy:` entries from the repository's main checkout into its worktree.
