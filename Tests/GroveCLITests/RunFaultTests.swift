@@ -34,6 +34,17 @@ struct RunFaultTests {
         return try JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
     }
 
+    /// The worktree admin entries and the files in them, for a failure message.
+    func diagnosis() -> String {
+        let admin = repo.path + "/.git/worktrees"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: admin)) ?? []
+        return names.sorted().map { name in
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: admin + "/" + name)) ?? []
+            let gitdir = (try? String(contentsOfFile: admin + "/\(name)/gitdir", encoding: .utf8)) ?? "-"
+            return "\(name): \(files.sorted()) gitdir=\(gitdir.trimmingCharacters(in: .newlines))"
+        }.joined(separator: "; ")
+    }
+
     /// `git rev-list --count main..BRANCH`, or git's complaint when that fails (e.g. no such branch).
     func commitCount(_ branch: String) throws -> String {
         let result = try repo.git("rev-list", "--count", "main..\(branch)", check: false)
@@ -135,9 +146,10 @@ struct RunFaultTests {
                 + " task states seen: \(states.map { "\($0.key.rawValue) \($0.value)" }.sorted())")
     }
 
-    /// What the random rounds hit only sometimes, made on purpose: grove killed while task 1 ran
-    /// and while it made task 2's branch (a stale `.lock` on it) and task 3's worktree (a folder
-    /// whose `.git` names an admin entry that never got written). `grove retry` gets past both.
+    /// What the random rounds hit only sometimes, made on purpose: grove killed while task 1's
+    /// git committed (a stale `index.lock`), while it made task 2's branch (a stale `.lock` on
+    /// it) and task 3's worktree (a folder whose `.git` names an admin entry that never got
+    /// written). `grove retry` gets past all three, keeping what task 1 left.
     @Test func retryRemakesWhatAKilledGroveLeftHalfMade() throws {
         let gate = sandbox.child("gate")
         let run = try BackgroundProcess(
@@ -155,6 +167,10 @@ struct RunFaultTests {
         _ = run.wait()
         #expect(eventually(within: .seconds(5)) { TaskProcesses.alive(home: home).isEmpty })
         let start = try repo.revParse("main")
+        // t-1: its git was killed mid-commit (a stale index.lock), with work left in the worktree.
+        let t1Admin = try repo.output("-C", home + "/worktrees/1/t-1", "rev-parse", "--absolute-git-dir")
+        FileManager.default.createFile(atPath: t1Admin + "/index.lock", contents: nil)
+        try "work\n".write(toFile: home + "/worktrees/1/t-1/work.txt", atomically: false, encoding: .utf8)
         // t-2: killed while libgit2 wrote its branch.
         try "".write(toFile: repo.path + "/.git/refs/heads/grove/1/t-2.lock", atomically: false, encoding: .utf8)
         // t-3: killed after its branch and worktree folder, before the admin entry was complete.
@@ -179,7 +195,9 @@ struct RunFaultTests {
             #expect(try worktree.revParse("HEAD") == start)
         }
         #expect(!FileManager.default.fileExists(atPath: repo.path + "/.git/refs/heads/grove/1/t-2.lock"))
-        #expect(try prunable().isEmpty)
+        let saved = try #require(report.tasks[0].attempts.first?.savedRef)
+        #expect(try repo.output("show", "\(saved):work.txt") == "work")
+        #expect(try prunable() == "")
         #expect(try repo.git("fsck", "--no-progress").status == 0)
     }
 
@@ -232,7 +250,7 @@ struct RunFaultTests {
         let clean = try grove(["clean", String(run)])
         #expect(clean.status == 0 || clean.status == 1, "\(clean.stderr); \(comment)")
         // Whatever clean kept is a real worktree of git's, on its branch; nothing half-made.
-        #expect(try prunable().isEmpty, "\(comment)")
+        #expect(try prunable() == "", "\(diagnosis()); \(comment)")
         let retry = try grove(["retry", String(run)])
         #expect(retry.status == 0, "\(retry.stderr); \(comment)")
         try expectAllSucceeded(run, comment: comment)
@@ -259,7 +277,7 @@ struct RunFaultTests {
     func expectCleaned(_ run: Int, comment: String) throws {
         let worktrees = try repo.output("worktree", "list", "--porcelain")
         #expect(!worktrees.contains("/worktrees/\(run)/"), "\(worktrees); \(comment)")
-        #expect(try prunable().isEmpty, "\(comment)")
+        #expect(try prunable() == "", "\(diagnosis()); \(comment)")
         for task in Self.killTasks {
             let branch = "refs/heads/grove/\(run)/\(task.name)"
             let exists = try repo.git("show-ref", "--verify", "-q", branch, check: false).status == 0
@@ -358,7 +376,7 @@ struct RunFaultTests {
         // Cleaning afterwards keeps the branches whose commits are nowhere else.
         let clean = try grove(["clean", "1"])
         #expect(clean.status == 0 || clean.status == 1, "\(clean.stderr)")
-        #expect(try prunable().isEmpty)
+        #expect(try prunable() == "")
         #expect(try repo.output("log", "-1", "--format=%s", "grove/1/vanish") == "vanish")
         #expect(try repo.output("log", "-1", "--format=%s", "grove/1/amend") == "amended start")
     }
@@ -398,7 +416,7 @@ struct RunFaultTests {
         }
         let worktrees = try repo.output("worktree", "list", "--porcelain")
         #expect(worktrees.components(separatedBy: "\nworktree ").count == 1 + succeeded.count, "\(worktrees)")
-        #expect(try prunable().isEmpty)
+        #expect(try prunable() == "")
         #expect(try repo.git("fsck", "--no-progress").status == 0)
         #expect(try repo.revParse("main") == main)
         #expect(
@@ -410,7 +428,7 @@ struct RunFaultTests {
         let retry = try grove(["retry", "1"], home: disk.path)
         #expect(retry.status == 0, "\(retry.stderr)")
         #expect(try status(1, home: disk.path).tasks.allSatisfy { $0.state == .succeeded })
-        #expect(try prunable().isEmpty)
+        #expect(try prunable() == "")
     }
 }
 

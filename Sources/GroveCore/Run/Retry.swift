@@ -43,6 +43,10 @@ extension Runner {
                 worktree: record.worktree, command: spec.command, setup: spec.setup, copy: spec.copy,
                 environment: spec.environment, timeout: spec.timeoutSeconds.map { .seconds($0) },
                 instructions: record.instructions ?? "", dependsOn: record.dependsOn, retries: record.retries)
+            // The run's grove is gone: lock files it (or a task's git it ended) held are stale.
+            if let repository = try? Repository.open(at: task.repository) {
+                Workspace.removeStaleLocks(of: task, in: repository)
+            }
             if record.attempts > 0 {
                 let ending = Attempts.Ending(
                     state: record.state, exitCode: record.exitCode, signal: record.signal, reason: record.reason,
@@ -117,9 +121,10 @@ extension Workspace {
         try addWorktree(task, in: repository)
     }
 
-    /// Deletes the lock files a killed grove can leave on a task's own refs and worktree entry
-    /// (`refs/heads/<branch>.lock`, the worktree's `index.lock` and `HEAD.lock`): git and libgit2
-    /// refuse to touch a locked file forever after. Only called for a run whose grove is gone.
+    /// Deletes the lock files a killed grove — or a task's git command it ended — can leave on a
+    /// task's own refs and worktree entry (`refs/heads/<branch>.lock`, the worktree's `index.lock`
+    /// and `HEAD.lock`): git and libgit2 refuse to touch a locked file forever after. Only called
+    /// for a run whose grove is gone.
     static func removeStaleLocks(of task: PlannedTask, in repository: Repository) {
         var locks = [repository.commonDirectory + "/refs/heads/\(task.branch).lock"]
         if let worktree = try? Repository.openWorkingTree(at: task.worktree) {
