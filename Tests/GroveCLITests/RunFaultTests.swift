@@ -1,8 +1,9 @@
 import Foundation
-import GroveCore
 import GroveGit
 import TestSupport
 import Testing
+
+@testable import GroveCore
 
 /// Faults around `grove run`, driven as a user would meet them: grove SIGKILLed at random
 /// moments, tasks that attack their own worktree or branch, a disk that fills up. Real
@@ -429,6 +430,84 @@ struct RunFaultTests {
         #expect(retry.status == 0, "\(retry.stderr)")
         #expect(try status(1, home: disk.path).tasks.allSatisfy { $0.state == .succeeded })
         #expect(try prunable() == "")
+    }
+}
+
+/// grove's watchdog program on its own, fed by hand: what it kills on end-of-file and what not.
+@Suite("RunFaults: the watchdog")
+struct WatchdogTests {
+    /// Starts `sh -c SCRIPT` in a new session with `extra` in its environment, and returns the
+    /// session's process group once a process running `sleep marker` shows up in it.
+    func victim(_ script: String, marker: String, environment extra: [String: String] = [:]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        process.arguments = ["/bin/sh", "-c", script]
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var group: Int32 = 0
+        _ = eventually {
+            guard let pid = ProcessTable.running(withArgument: marker).first,
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            group = Int32(fields[2]) ?? 0
+            return group > 1
+        }
+        return group
+    }
+
+    /// A registered group dies with its grandchildren; a released one is left alone; a process
+    /// from a spawn never registered (grove died in between) is found by its marker and dies.
+    @Test func endOfFileKillsRegisteredGroupsAndUnregisteredSpawnsOnly() throws {
+        let marker = "7\(Int.random(in: 10_000...99_999))"
+        let token = "test\(UInt64.random(in: 1...UInt64.max))"
+        let registered = try victim("sleep \(marker) & sleep \(marker); wait", marker: marker)
+        let released = try victim("sleep \(marker)1 & sleep \(marker)1; wait", marker: marker + "1")
+        let unregistered = try victim(
+            "sleep \(marker)2 & sleep \(marker)2; wait", marker: marker + "2",
+            environment: [GroupWatchdog.variable: token])
+        defer { for group in [registered, released, unregistered] where group > 1 { kill(-group, SIGKILL) } }
+        #expect(eventually { ProcessTable.running(withArgument: marker).count == 2 })
+        #expect(eventually { ProcessTable.running(withArgument: marker + "2").count == 2 })
+
+        let watchdog = Process()
+        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watchdog.arguments = ["-c", GroupWatchdog.script, "grove-watchdog", token]
+        let input = Pipe()
+        watchdog.standardInput = input
+        try watchdog.run()
+        let lines = "s\n+\(registered)\ns\n+\(released)\n-\(released)\ns\n"
+        try input.fileHandleForWriting.write(contentsOf: Data(lines.utf8))
+        try input.fileHandleForWriting.close()
+        watchdog.waitUntilExit()
+
+        #expect(eventually { ProcessTable.running(withArgument: marker).isEmpty })
+        #expect(eventually { ProcessTable.running(withArgument: marker + "2").isEmpty })
+        #expect(ProcessTable.running(withArgument: marker + "1").count == 2)
+        #expect(registered > 1 && released > 1 && unregistered > 1)
+    }
+
+    /// When grove ends normally every group is released first: end-of-file then kills nothing.
+    @Test func endOfFileAfterEveryReleaseKillsNothing() throws {
+        let marker = "6\(Int.random(in: 10_000...99_999))"
+        let bystander = try victim(
+            "sleep \(marker)", marker: marker, environment: [GroupWatchdog.variable: "other-token"])
+        defer { if bystander > 1 { kill(-bystander, SIGKILL) } }
+        #expect(eventually { ProcessTable.running(withArgument: marker).count == 1 })
+        let watchdog = Process()
+        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watchdog.arguments = ["-c", GroupWatchdog.script, "grove-watchdog", "other-token"]
+        let input = Pipe()
+        watchdog.standardInput = input
+        try watchdog.run()
+        try input.fileHandleForWriting.write(contentsOf: Data("s\n+\(bystander)\n-\(bystander)\n".utf8))
+        try input.fileHandleForWriting.close()
+        watchdog.waitUntilExit()
+        usleep(200_000)
+        #expect(ProcessTable.running(withArgument: marker).count == 1)
     }
 }
 
