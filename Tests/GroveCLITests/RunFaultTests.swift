@@ -399,7 +399,7 @@ struct RunFaultTests {
         let disk = try SmallDisk(at: sandbox.child("small-home"), size: "2m")
         defer { disk.unmount() }
 
-        let run = try grove(["run", "--count", "4", "--name", "t", "-j", "2", "--", "true"], home: disk.path)
+        let run = try grove(["run", "--count", "4", "--name", "t", "-j", "1", "--", "true"], home: disk.path)
         #expect(run.status == 1, "\(run.stderr)")
         let report = try status(1, home: disk.path)
         #expect(report.state == .finished)
