@@ -128,8 +128,8 @@ struct RunFaultTests {
                 states[task.state, default: 0] += 1
                 try expectTruthful(task, run: number, marks: marks, comment: comment)
             }
-            let json = try grove(["status", String(number)])
-            #expect(json.status == 0, "\(json.stderr)")
+            let table = try grove(["status", String(number)])
+            #expect(table.status == 0 && table.stdout.contains(report.state.rawValue), "\(table.stderr)")
             #expect(try repo.revParse("main") == base, "\(comment)")
 
             if round % 2 == 1 {
