@@ -267,19 +267,20 @@ public final class Runner: Sendable {
             }
         }
         let prepared = task
-        let again = earlier[task.name] != nil
+        let again = earlier[task.name]
         let snapshot: WorkingTreeSnapshot?
         do {
             snapshot = try await Blocking.run {
-                if again {
-                    try Workspace.prepareAgain(prepared)
+                if let again {
+                    try Workspace.prepareAgain(prepared, ranBefore: again > 0)
                     return nil
                 }
                 return try Workspace.prepare(prepared)
             }
         } catch {
             return finish(
-                task, .failed, reason: "could not make its branch and worktree: \(Self.describe(error))",
+                task, .failed,
+                reason: "could not make its branch and worktree: \(Self.describe(error))" + hint(for: error),
                 observer: observer, control: control)
         }
         await attempt(
@@ -573,6 +574,13 @@ public final class Runner: Sendable {
         case .shell(let script): script
         case .arguments: command.argv(task.commandValues).joined(separator: " ")
         }
+    }
+
+    /// What to do next when a worktree could not be made for a reason the user can fix.
+    private func hint(for error: any Error) -> String {
+        guard Self.describe(error).contains("No space left on device") else { return "" }
+        return "; free some space under \(home.worktrees), then"
+            + " `grove retry \(plan.run)`"
     }
 
     private static func describe(_ error: any Error) -> String {
