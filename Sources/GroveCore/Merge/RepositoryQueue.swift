@@ -21,6 +21,8 @@ final class RepositoryQueue: Sendable {
     let home: GroveHome
     let observer: any MergeObserver
     let control: RunControl
+    /// Where landed tasks' worktrees go to be deleted in the background; nil: deleted in place.
+    let trash: WorktreeTrash?
     /// Checkouts of base found without local changes by this queue. Each is looked at once
     /// (a full status costs ~45 ms in a 15,000-file tree, more than the rest of a landing);
     /// later landings rely on the move itself, which refuses to overwrite a local change.
@@ -28,7 +30,8 @@ final class RepositoryQueue: Sendable {
 
     init(
         repo: String, run: RunRecord, tasks: [TaskRecord], pushes: [(base: String, remote: String)] = [],
-        options: MergeOptions, store: StateStore, home: GroveHome, observer: any MergeObserver, control: RunControl
+        options: MergeOptions, store: StateStore, home: GroveHome, observer: any MergeObserver, control: RunControl,
+        trash: WorktreeTrash? = nil
     ) {
         self.repo = repo
         self.run = run
@@ -39,6 +42,7 @@ final class RepositoryQueue: Sendable {
         self.home = home
         self.observer = observer
         self.control = control
+        self.trash = trash
     }
 
     /// Runs the queue to its end (or its stop) and reports every task of it.
@@ -400,7 +404,12 @@ final class RepositoryQueue: Sendable {
                 try store.saveMerge(record)
                 Failpoint.hit("cleaning")
             }
-            try repository.removeWorktree(worktree, force: true)
+            if let trash {
+                let place = try trash.place(for: "\(task.run)-\(task.name)")
+                if try repository.removeWorktree(worktree, force: true, movingFilesTo: place) { trash.discard(place) }
+            } else {
+                try repository.removeWorktree(worktree, force: true)
+            }
         }
         let elsewhere = try repository.checkouts(of: task.branch)
         if !elsewhere.isEmpty {

@@ -37,7 +37,7 @@ enum Workspace {
             try copyFiles(task, from: repository)
             return task.copy.isEmpty ? snapshot : nil
         } catch {
-            try? repository.removeWorktree(worktree, force: true)
+            _ = try? repository.removeWorktree(worktree, force: true)
             throw error
         }
     }
