@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GroveCore
 
 /// Writes one line to stderr: messages and progress go there, so stdout carries only results.
 func printToStandardError(_ message: String) {
@@ -17,9 +18,10 @@ struct CommandFailure: Error, CustomStringConvertible {
         self.status = status
     }
 
-    /// Bad input (an unknown run or task, a bad task file): exit 2, nothing was changed.
+    /// Bad input (an unknown run or task, a bad task file): exit 2, nothing was changed. Always
+    /// one line, even when the message quotes input with a line break in it.
     static func badInput(_ message: String) -> CommandFailure {
-        CommandFailure(message, status: ExitStatus.badInput)
+        CommandFailure(PlanError.oneLine(message), status: ExitStatus.badInput)
     }
 
     var description: String { message }

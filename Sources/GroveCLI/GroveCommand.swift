@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GroveCore
 
 /// `grove`: the root command. Each subcommand lives in its own file, named by its verb.
@@ -37,11 +38,24 @@ public struct GroveCommand: AsyncParsableCommand {
             exit(withError: ExitCode(failure.status))
         } catch {
             if exitCode(for: error) == .validationFailure {
-                printToStandardError(fullMessage(for: error))
+                printToStandardError(usageLine(for: error))
                 exit(withError: ExitCode(ExitStatus.badInput))
             }
             exit(withError: error)
         }
+    }
+}
+
+extension GroveCommand {
+    /// A usage error as one line, like every other bad input: ArgumentParser's message and where
+    /// to read more ("error: Unknown option '--frob' (see 'grove run --help' for more information)").
+    static func usageLine(for error: any Error) -> String {
+        let lines = fullMessage(for: error).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        var first = lines.first ?? message(for: error)
+        if first.hasPrefix("Error: ") { first.removeFirst("Error: ".count) }
+        guard var see = lines.last(where: { $0.hasPrefix("See '") }) else { return "error: " + first }
+        if see.hasSuffix(".") { see.removeLast() }
+        return "error: \(first) (s\(see.dropFirst()))"
     }
 }
 

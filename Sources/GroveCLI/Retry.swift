@@ -52,6 +52,11 @@ struct Retry: AsyncParsableCommand {
             case .noSuchRun, .noRuns: throw CommandFailure.badInput(error.localizedDescription)
             default: throw CommandFailure(error.localizedDescription)
             }
+        } catch {
+            // Keeping a task's last attempt failed (its worktree or repository would not let
+            // grove save it): nothing was reset, so the run is as it was.
+            throw CommandFailure(
+                "could not keep what the run's tasks last left, so nothing was retried: \(describe(error))")
         }
         let report = try await runner.execute(observer: ProgressDisplay.make(json: json), control: control)
         if !json {
@@ -59,4 +64,8 @@ struct Retry: AsyncParsableCommand {
         }
         throw ExitCode(Run.exitStatus(report))
     }
+}
+
+private func describe(_ error: any Error) -> String {
+    (error as? any LocalizedError)?.errorDescription ?? String(describing: error)
 }

@@ -40,29 +40,36 @@ struct Run: AsyncParsableCommand {
     @Option(help: "A file listing repositories (URLs or paths), one per line, like --repo each.")
     var reposFile: String?
 
-    @Option(help: "URL repositories cloned or fetched at once (default 4).")
+    // `.unconditional`: a negative number is this option's (bad) value, not a missing one.
+    @Option(parsing: .unconditional, help: "URL repositories cloned or fetched at once (default 4).")
     var cloneJobs: Int?
 
-    @Option(help: "Run N variants of one task in one repository (named <name>-1 … <name>-N).")
+    @Option(parsing: .unconditional, help: "Run N variants of one task in one repository (named <name>-1 … <name>-N).")
     var count: Int?
 
     @Option(help: "The task's name (with --count, the stem of the variants' names).")
     var name: String?
 
     @Option(
-        name: [.short, .customLong("jobs")], help: "Tasks at once (default: the task file's jobs, else CPU cores).")
+        name: [.short, .customLong("jobs")], parsing: .unconditional,
+        help: "Tasks at once (default: the task file's jobs, else CPU cores).")
     var jobs: Int?
 
-    @Option(help: "Per-task time limit, e.g. 90s, 20m, 2h: SIGTERM to the task's processes, then SIGKILL 5 s later.")
+    @Option(
+        parsing: .unconditional,
+        help: "Per-task time limit, e.g. 90s, 20m, 2h: SIGTERM to the task's processes, then SIGKILL 5 s later.")
     var timeout: String?
 
     @Flag(help: "Cancel the other tasks at the first failure.")
     var failFast = false
 
-    @Option(help: "Try a failed or timed-out task again, up to N more times (overrides the task file's retries:).")
+    @Option(
+        parsing: .unconditional,
+        help: "Try a failed or timed-out task again, up to N more times (overrides the task file's retries:).")
     var retries: Int?
 
     @Option(
+        parsing: .unconditional,
         help: "Stop once N tasks succeeded: the others are cancelled (with --count: race N variants, keep the winners)."
     )
     var first: Int?

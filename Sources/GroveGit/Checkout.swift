@@ -57,8 +57,11 @@ extension Repository {
 
     /// Writes every file of HEAD, overwriting what is there: the second phase of a worktree
     /// added with `WorktreeCheckout.none`. Files are written as they are stored, without
-    /// libgit2's filter lookup, when nothing could filter them (`checkoutMayFilter`).
-    public func checkoutHead(force: Bool) throws {
+    /// libgit2's filter lookup, when nothing could filter them (`checkoutMayFilter`); into an
+    /// empty working tree, grove then writes them itself (`FreshCheckout`).
+    /// Returns what the fast path wrote (`WorkingTreeSnapshot`), nil when libgit2 checked out.
+    @discardableResult
+    public func checkoutHead(force: Bool) throws -> WorkingTreeSnapshot? {
         var options = git_checkout_options()
         try GitError.check(
             git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "git_checkout_options_init")
@@ -66,8 +69,16 @@ extension Repository {
             force ? GIT_CHECKOUT_FORCE.rawValue : GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_RECREATE_MISSING.rawValue
         if let head = try headCommit(), try !checkoutMayFilter(head) {
             options.disable_filters = 1
+            if force {
+                do {
+                    return try FreshCheckout.write(self, head: head)
+                } catch is FreshCheckout.NotApplicable {
+                    // libgit2's forced checkout below writes everything, over what was written.
+                }
+            }
         }
         try GitError.check(git_checkout_head(pointer, &options), "git_checkout_head")
+        return nil
     }
 
     /// A SAFE checkout of `target`'s tree against `baseline`'s tree (what the files reflect now),
@@ -127,8 +138,17 @@ extension Repository {
     }
 
     /// Every path whose entry differs between two trees (both sides of a rename, no rename
-    /// detection), for a checkout limited to what changes.
+    /// detection), for a checkout limited to what changes. Only differing subtrees are read
+    /// (`TreeDifference`); a file that became a directory goes through libgit2's full diff.
     private func differingPaths(_ old: OpaquePointer, _ new: OpaquePointer) throws -> [String] {
+        do {
+            return try TreeDifference.paths(from: git_tree_id(old).pointee, to: git_tree_id(new).pointee, in: pointer)
+        } catch is TreeDifference.TypeChange {
+            return try diffedPaths(old, new)
+        }
+    }
+
+    private func diffedPaths(_ old: OpaquePointer, _ new: OpaquePointer) throws -> [String] {
         var options = git_diff_options()
         try GitError.check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
         options.flags = GIT_DIFF_INCLUDE_TYPECHANGE.rawValue | GIT_DIFF_SKIP_BINARY_CHECK.rawValue

@@ -68,18 +68,32 @@ extension Repository {
                 message: "the index of \(workingDirectory ?? gitDirectory) has unresolved conflicts;"
                     + " resolve them (git add) or abort the merge first")
         }
-        try withStrArray(["*"]) { pathspec in
-            // In libgit2 1.5.1 add_all also removes entries whose files are gone.
-            try GitError.check(
-                git_index_add_all(index, pathspec, GIT_INDEX_ADD_DEFAULT.rawValue, nil, nil),
-                "git_index_add_all")
+        // add_all asks about each path it is about to add, update or remove: none asked means
+        // the index already matched the files, and the index file need not be written again
+        // (hashing and writing a 15,000-entry index is a good part of concluding a task).
+        final class Touched { var count = 0 }
+        let touched = Touched()
+        try withExtendedLifetime(touched) {
+            _ = try withStrArray(["*"]) { pathspec in
+                // In libgit2 1.5.1 add_all also removes entries whose files are gone.
+                try GitError.check(
+                    git_index_add_all(
+                        index, pathspec, GIT_INDEX_ADD_DEFAULT.rawValue,
+                        { _, _, payload in
+                            payload.map { Unmanaged<Touched>.fromOpaque($0).takeUnretainedValue().count += 1 }
+                            return 0
+                        }, Unmanaged.passUnretained(touched).toOpaque()),
+                    "git_index_add_all")
+            }
         }
-        try GitError.check(git_index_write(index), "git_index_write")
         var treeID = git_oid()
         try GitError.check(git_index_write_tree(&treeID, index), "git_index_write_tree")
-
         let parentID = try headCommit()
-        if let parentID, try commit(parentID).tree == ObjectID(treeID) { return nil }
+        let unchanged = try parentID.map { try commit($0).tree == ObjectID(treeID) } ?? false
+        if touched.count > 0 || !unchanged {
+            try GitError.check(git_index_write(index), "git_index_write")
+        }
+        if unchanged { return nil }
 
         let tree = try make("git_tree_lookup") { git_tree_lookup(&$0, pointer, &treeID) }
         defer { git_tree_free(tree) }

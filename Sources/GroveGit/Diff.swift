@@ -16,8 +16,18 @@ public struct ChangedPath: Sendable, Hashable {
 extension Repository {
     /// The paths that differ between two commits' trees, with renames detected.
     public func changedPaths(from old: ObjectID, to new: ObjectID) throws -> [ChangedPath] {
+        if old == new { return [] }
+        // libgit2's diff walks every entry of both trees; the paths that differ, found by
+        // skipping equal subtrees, limit it to what renames are looked for among.
+        let oldTree = try lookupTree(ofCommit: old)
+        let newTree = try lookupTree(ofCommit: new)
+        let differing = try? TreeDifference.paths(
+            from: git_tree_id(oldTree).pointee, to: git_tree_id(newTree).pointee, in: pointer)
+        git_tree_free(oldTree)
+        git_tree_free(newTree)
+        if differing?.isEmpty == true { return [] }
         // Names only: no need to read blobs to tell binary files apart.
-        let diff = try treeDiff(from: old, to: new, detectBinary: false)
+        let diff = try treeDiff(from: old, to: new, detectBinary: false, limitedTo: differing)
         defer { git_diff_free(diff) }
 
         var paths: [ChangedPath] = []
@@ -56,8 +66,11 @@ extension Repository {
     /// The diff between two commits' trees with renames found, as git shows it: a file that
     /// became a symlink (or the reverse) is one type change, not a delete plus an add (without
     /// INCLUDE_TYPECHANGE libgit2 splits it, and `.typeChanged` could never be produced).
-    /// `detectBinary: false` skips reading blobs when only names are wanted. Free with `git_diff_free`.
-    func treeDiff(from old: ObjectID, to new: ObjectID, detectBinary: Bool) throws -> OpaquePointer {
+    /// `detectBinary: false` skips reading blobs when only names are wanted; `paths` (exact
+    /// paths) limits the diff to them. Free with `git_diff_free`.
+    func treeDiff(from old: ObjectID, to new: ObjectID, detectBinary: Bool, limitedTo paths: [String]? = nil) throws
+        -> OpaquePointer
+    {
         let oldTree = try lookupTree(ofCommit: old)
         defer { git_tree_free(oldTree) }
         let newTree = try lookupTree(ofCommit: new)
@@ -67,8 +80,19 @@ extension Repository {
         try GitError.check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
         options.flags = GIT_DIFF_INCLUDE_TYPECHANGE.rawValue
         if !detectBinary { options.flags |= GIT_DIFF_SKIP_BINARY_CHECK.rawValue }
-        let diff = try make("git_diff_tree_to_tree") {
-            git_diff_tree_to_tree(&$0, pointer, oldTree, newTree, &options)
+        let diff: OpaquePointer
+        if let paths {
+            options.flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH.rawValue
+            diff = try withStrArray(paths) { list in
+                options.pathspec = list.pointee
+                return try make("git_diff_tree_to_tree") {
+                    git_diff_tree_to_tree(&$0, pointer, oldTree, newTree, &options)
+                }
+            }
+        } else {
+            diff = try make("git_diff_tree_to_tree") {
+                git_diff_tree_to_tree(&$0, pointer, oldTree, newTree, &options)
+            }
         }
         var find = git_diff_find_options()
         do {

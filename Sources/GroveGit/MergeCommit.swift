@@ -67,6 +67,15 @@ extension Repository {
                 named: name, to: commit, expecting: current, message: "grove: reset \(branch) for a retry")
         }
         try GitError.check(git_repository_set_head(pointer, name), "git_repository_set_head")
+        // The index first, as `reset --hard` does: a worktree whose making was cut short (grove
+        // killed mid-checkout) has an empty or partial index, and a checkout against it leaves the
+        // missing entries out — the next commit would then delete those files.
+        let tree = try lookupTree(ofCommit: commit)
+        defer { git_tree_free(tree) }
+        let index = try make("git_repository_index") { git_repository_index(&$0, pointer) }
+        defer { git_index_free(index) }
+        try GitError.check(git_index_read_tree(index, tree), "git_index_read_tree")
+        try GitError.check(git_index_write(index), "git_index_write")
         var options = git_checkout_options()
         try GitError.check(
             git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "git_checkout_options_init")

@@ -18,6 +18,15 @@ extension Repository {
     public func rebaseInMemory(
         _ tip: ObjectID, onto: ObjectID, upstream: ObjectID? = nil, committer: Signature? = nil
     ) throws -> RebaseOutcome {
+        let committerRaw = try (committer ?? defaultSignature()).makeRaw()
+        defer { git_signature_free(committerRaw) }
+        do {
+            return try PathRebase.rebase(
+                tip, onto: onto, upstream: upstream ?? onto, committer: UnsafePointer(committerRaw), in: self)
+        } catch is PathRebase.NotTrivial {
+            // A commit needs a real merge: libgit2's rebase below does it.
+        }
+
         var branchOID = tip.oid
         var upstreamOID = (upstream ?? onto).oid
         var ontoOID = onto.oid
@@ -38,9 +47,6 @@ extension Repository {
             git_rebase_init(&$0, pointer, branch, upstreamCommit, ontoCommit, &options)
         }
         defer { git_rebase_free(rebase) }
-
-        let committerRaw = try (committer ?? defaultSignature()).makeRaw()
-        defer { git_signature_free(committerRaw) }
 
         var last = onto
         var created: [ObjectID] = []

@@ -100,13 +100,16 @@ public enum RepositoryOpenError: Error, Sendable, Equatable, LocalizedError {
 
     init(path: String, error: GitError) {
         let lowered = error.message.lowercased()
-        if error.isNotFound {
+        // libgit2 1.5.1 reports a repository of another user as GIT_EOWNER only when the config
+        // has some safe.directory entry; with none at all, the lookup's ENOTFOUND ("config value
+        // 'safe.directory' was not found") comes out instead, and read as "not a repository".
+        if error.code == GIT_EOWNER.rawValue || lowered.contains("'safe.directory' was not found") {
+            self = .notOwned(path: path)
+        } else if error.isNotFound {
             self = .notARepository(path: path)
         } else if lowered.contains("unsupported extension name") {
             let name = error.message.split(separator: " ").last.map(String.init) ?? "unknown"
             self = .unsupportedExtension(path: path, name: name)
-        } else if error.code == GIT_EOWNER.rawValue {
-            self = .notOwned(path: path)
         } else {
             self = .other(path: path, error)
         }

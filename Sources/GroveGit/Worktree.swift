@@ -233,12 +233,23 @@ extension Repository {
     /// The linked worktree whose directory is `path`; nil when there is none.
     public func worktree(atPath path: String) throws -> Worktree? {
         let wanted = canonicalPath(path)
+        // git and grove name an admin entry after its folder: try that one before resolving
+        // every worktree's path (the merge queue asks once per landed task).
+        if let named = try? worktree(named: (path as NSString).lastPathComponent), canonicalPath(named.path) == wanted {
+            return named
+        }
         return try worktrees().first { canonicalPath($0.path) == wanted }
     }
 
     /// Removes a worktree's directory and admin entry. Refuses, changing nothing, when it has
-    /// uncommitted changes or is locked, unless `force` — no work is lost by default.
-    public func removeWorktree(_ worktree: Worktree, force: Bool = false) throws {
+    /// uncommitted changes or is locked, unless `force` — no work is lost by default. With
+    /// `trash` (a path on the same file system), the directory is moved there instead of being
+    /// deleted, and true is returned: the caller deletes it later (`DirectoryRemoval`), off the
+    /// critical path. When it cannot be moved, it is deleted here and false is returned.
+    @discardableResult
+    public func removeWorktree(_ worktree: Worktree, force: Bool = false, movingFilesTo trash: String? = nil) throws
+        -> Bool
+    {
         if !force {
             if let reason = try worktree.lockReason() {
                 throw WorktreeRemovalError.locked(path: worktree.path, reason: reason)
@@ -250,12 +261,31 @@ extension Repository {
                 }
             }
         }
-        var flags = GIT_WORKTREE_PRUNE_VALID.rawValue | GIT_WORKTREE_PRUNE_WORKING_TREE.rawValue
+        // The files go first, outside the admin lock (adds of other worktrees need not wait for
+        // them), by grove's own removal: never through a symlink, one call per file. A failure
+        // keeps the admin entry, so git still knows the worktree that is left.
+        var moved = false
+        var status = stat()
+        if lstat(worktree.path, &status) == 0 {
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw GitError(
+                    function: "removeWorktree", code: -1, errorClass: 0,
+                    message: "\(worktree.path) is no longer a directory (a link or a file is there); remove it yourself"
+                )
+            }
+            if let trash, rename(worktree.path, trash) == 0 {
+                moved = true
+            } else {
+                try DirectoryRemoval.remove(worktree.path)
+            }
+        }
+        var flags = GIT_WORKTREE_PRUNE_VALID.rawValue
         if force { flags |= GIT_WORKTREE_PRUNE_LOCKED.rawValue }
         var options = Worktree.pruneOptions(flags)
         try WorktreeAdminLock.withLock(commonDirectory: commonDirectory) {
             try GitError.check(git_worktree_prune(worktree.pointer, &options), "git_worktree_prune")
         }
+        return moved
     }
 
     /// Prunes admin entries whose directories are gone (`git worktree prune`): only invalid,

@@ -163,69 +163,7 @@ struct RunCommandTests {
         #expect(try status().state == .interrupted)
     }
 
-    // MARK: Bad input: one line naming where and the fix, exit 2, nothing created
-
-    struct BadInput: CustomTestStringConvertible, Sendable {
-        var arguments: [String]
-        var file: String?
-        var message: String
-        var testDescription: String { message }
-    }
-
-    static let badInputs: [BadInput] = [
-        BadInput(
-            arguments: ["grove.yaml"], file: "tasks:\n  - name: a\n    command: x\n    comand: y\n",
-            message: "grove.yaml:4:5: unknown key \"comand\""),
-        BadInput(
-            arguments: ["grove.yaml"], file: "command: x\ntasks:\n  - name: a\n  - name: a\n",
-            message: "grove.yaml:4:11: duplicate task name \"a\""),
-        BadInput(arguments: ["grove.yaml"], file: "command: x\ntasks:\n  - name: -bad\n", message: "grove.yaml:3:11:"),
-        BadInput(
-            arguments: ["grove.yaml"], file: "command: x\ntimeout: 5 minutes\ntasks:\n  - name: a\n",
-            message: "grove.yaml:2:10: bad timeout \"5 minutes\""),
-        BadInput(
-            arguments: ["grove.yaml"], file: "command: x\ntasks:\n  - name: a\n    repo: ../nowhere\n",
-            message: "grove.yaml:4:11:"),
-        BadInput(
-            arguments: ["grove.yaml"], file: "command: x\nbase: mian\ntasks:\n  - name: a\n",
-            message: "did you mean \"main\"?"),
-        BadInput(
-            arguments: ["grove.yaml"], file: "command: x\nbranch: \"bad..name/{task}\"\ntasks:\n  - name: a\n",
-            message: "grove.yaml:2:9:"),
-        BadInput(
-            arguments: ["--timeout", "soon", "--", "true"], file: nil, message: "--timeout: bad timeout \"soon\""),
-        BadInput(arguments: ["--name", "a b", "--", "true"], file: nil, message: "--name:"),
-        BadInput(arguments: ["--repo", "../missing", "--", "true"], file: nil, message: "--repo:"),
-        BadInput(arguments: ["--repo", "."], file: nil, message: "no command to run"),
-        BadInput(arguments: ["missing.yaml"], file: nil, message: "missing.yaml"),
-    ]
-
-    @Test(arguments: badInputs)
-    func badInputExitsTwoWithOneLineAndCreatesNothing(_ input: BadInput) throws {
-        if let file = input.file {
-            try file.write(toFile: repo.path + "/grove.yaml", atomically: true, encoding: .utf8)
-        }
-        let refs = try repo.refs()
-        let result = try grove(["run"] + input.arguments)
-        #expect(result.status == 2)
-        #expect(result.stdout.isEmpty)
-        let lines = result.stderr.split(separator: "\n")
-        #expect(lines.count == 1, "\(result.stderr)")
-        #expect(result.stderr.contains(input.message), "\(result.stderr)")
-        #expect(try repo.refs() == refs)
-        #expect(try repo.output("worktree", "list").split(separator: "\n").count == 1)
-        #expect(!FileManager.default.fileExists(atPath: home))
-    }
-
-    @Test func aBranchThatAlreadyExistsIsBadInput() throws {
-        try repo.git("branch", "grove/1/taken")
-        let refs = try repo.refs()
-        let result = try grove(["run", "--name", "taken", "--", "true"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("grove/1/taken"), "\(result.stderr)")
-        #expect(try repo.refs() == refs)
-        #expect(!FileManager.default.fileExists(atPath: home))
-    }
+    // Bad input (exit 2, one line, nothing created) is covered by BadInputTests.
 
     /// Groves started at the same moment in a new home all create, migrate and use its database:
     /// switching the new file to WAL takes a lock that SQLite's busy handler does not wait for.

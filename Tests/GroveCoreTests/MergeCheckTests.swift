@@ -103,13 +103,15 @@ struct MergeCheckTests {
         try await fixture.run([
             .own("here"), MergeFixture.Task(name: "there", command: "echo there > there.txt", repo: other.path),
         ])
-        let clock = ContinuousClock()
-        let start = clock.now
-        let report = try await fixture.merge(MergeOptions(check: "sleep 1.5"))
-        let elapsed = clock.now - start
-        #expect(report.outcomes.map(\.result) == [.landed, .landed])
-        // One after the other the checks alone would take 3 s.
-        #expect(elapsed < .milliseconds(2800), "\(elapsed)")
+        // Each check marks that it started, then passes only once it sees the other's mark: one
+        // after the other, the first would wait in vain (20 s) and fail. No clock is read.
+        let marks = fixture.sandbox.child("marks")
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        let check =
+            "touch \(marks)/$GROVE_TASK; for i in $(seq 200); do"
+            + " [ \"$(ls \(marks) | wc -l)\" -ge 2 ] && exit 0; sleep 0.1; done; exit 1"
+        let report = try await fixture.merge(MergeOptions(check: check))
+        #expect(report.outcomes.map(\.result) == [.landed, .landed], "\(report.outcomes.map(\.reason))")
     }
 
     @Test func aWorktreeThatCannotTakeTheCheckIsAnError() async throws {

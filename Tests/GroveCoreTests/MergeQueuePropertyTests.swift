@@ -45,7 +45,7 @@ struct MergeQueuePropertyTests {
 
     @Test(arguments: seeds)
     func theQueueLandsWhatGitPredicts(seed: UInt64) async throws {
-        var random = SplitMix64(seed: seed)
+        var random = PropertyRandom(seed: seed)
         let scenario = Scenario(&random)
         let context = "seed \(seed) (replay: GROVE_PROPERTY_SEED=\(seed))\n\(scenario)"
         let (fixture, records) = try await Self.setUp(scenario, context: context)
@@ -69,7 +69,7 @@ struct MergeQueuePropertyTests {
     /// second merge, on the base as it is then.
     @Test(arguments: killSeeds)
     func aMergeKilledAnywhereEndsWhereGitPredicts(seed: UInt64) async throws {
-        var random = SplitMix64(seed: seed)
+        var random = PropertyRandom(seed: seed)
         let scenario = Scenario(&random)
         let steps = Failpoint.steps.filter { scenario.checked || !["checking", "checked"].contains($0) }
         // At a failpoint, or (a third of the cases) after a random time, wherever grove is then.
@@ -459,7 +459,7 @@ struct MergeQueuePropertyTests {
 
 /// SplitMix64: a small, fast generator whose whole state is its seed, so a case is replayed
 /// from the seed alone.
-struct SplitMix64: RandomNumberGenerator {
+struct PropertyRandom: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }
@@ -572,7 +572,7 @@ extension MergeQueuePropertyTests {
         /// `--on-conflict stop`.
         var stopOnConflict: Bool
 
-        init(_ random: inout SplitMix64) {
+        init(_ random: inout PropertyRandom) {
             let fileCount = random.int(3...6)
             var names: [String] = []
             for index in 0..<fileCount {
@@ -642,7 +642,7 @@ extension MergeQueuePropertyTests {
         static let lines = 16
 
         static func edit(
-            _ random: inout SplitMix64, task: String, commit: Int, edit: Int, files: [String]
+            _ random: inout PropertyRandom, task: String, commit: Int, edit: Int, files: [String]
         ) -> Edit {
             let file = random.pick(files)
             let text = "\(task) c\(commit) e\(edit)"
@@ -815,6 +815,22 @@ struct MergeQueueRegressionTests {
         withKnownIssue("libgit2 1.5.1 takes rename/rename to one name for a conflict (libgit2 #4573)") {
             #expect(report.outcomes.last?.result == .landed)
         }
+        try fixture.expectFsckClean()
+    }
+
+    /// Two tasks rename one file to different names: git's merge calls it a rename/rename
+    /// conflict. The path-by-path fast rebase saw only a deletion base had already made and an
+    /// add, and landed the second: base then held the file twice, under both names.
+    @Test func renamingAFileTwoWaysIsAConflictNotTwoCopies() async throws {
+        let lines = (1...16).map { "line \($0)" }.joined(separator: "\n") + "\n"
+        let fixture = try MergeFixture(files: ["file.txt": lines, "other.txt": "other\n"])
+        try await fixture.run([
+            MergeFixture.Task(name: "first", command: "mv file.txt first.txt"),
+            MergeFixture.Task(name: "second", command: "mv file.txt second.txt"),
+        ])
+        let report = try await fixture.merge()
+        #expect(report.outcomes.map(\.result) == [.landed, .conflict])
+        #expect(try fixture.repo.output("ls-tree", "--name-only", "main") == "first.txt\nother.txt")
         try fixture.expectFsckClean()
     }
 

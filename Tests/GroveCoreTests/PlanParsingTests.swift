@@ -47,7 +47,7 @@ struct PlanParsingTests {
         BadFile("command: x\ntasks:\n  - name: '-x'\n", at: "3:11", "invalid task name"),
         BadFile("command: x\ntasks:\n  - name: 'a b'\n", at: "3:11", #"(e.g. "a-b")"#),
         BadFile("command: x\ntasks:\n  - name: café\n", at: "3:11", "invalid task name"),
-        BadFile("command: x\ntasks:\n  - name: \(String(repeating: "a", count: 65))\n", at: "3:11", "longer than 64"),
+        BadFile("command: x\ntasks:\n  - name: \(String(repeating: "a", count: 65))\n", at: "3:11", "more than 64"),
         BadFile("command: x\ntasks:\n  - name: ''\n", at: "3:11", "name is empty"),
         BadFile("timeout: 10x\ncommand: x\ntasks:\n  - name: a\n", at: "1:10", #"bad timeout "10x""#),
         BadFile("timeout: 0\ncommand: x\ntasks:\n  - name: a\n", at: "1:10", #"bad timeout "0""#),

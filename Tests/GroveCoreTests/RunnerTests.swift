@@ -216,8 +216,10 @@ struct RunnerTests {
         let (runner, report) = try await run(
             RunFlags(repos: [repo.path], name: "ghost", command: ["no-such-command-for-grove"]))
         #expect(report.tasks.first?.state == .failed)
-        let reason = try #require(try runner.store.task(run: report.run, name: "ghost")?.reason)
-        #expect(reason.hasPrefix("the command could not start"))
+        let task = try #require(try runner.store.task(run: report.run, name: "ghost"))
+        // As a shell would say it: exit 127, and the program's name.
+        #expect(task.exitCode == 127)
+        #expect(task.reason?.hasPrefix("command not found: no-such-command-for-grove (exit 127)") == true)
     }
 
     @Test func aBackgroundProcessLeftByTheCommandIsEnded() async throws {

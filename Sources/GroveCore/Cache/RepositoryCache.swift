@@ -57,8 +57,7 @@ public struct RepositoryCache: Sendable {
     public func sync(_ source: RemoteSource, progress: TransferProgressHandler? = nil) throws -> Synced {
         let path = source.cachePath
         let fileManager = FileManager.default
-        try fileManager.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try GroveHome.createPrivateDirectory(atPath: (path as NSString).deletingLastPathComponent)
         let lock = try RepositoryLock.waitFor(lockFile: path + ".lock")
         defer { lock.release() }
 

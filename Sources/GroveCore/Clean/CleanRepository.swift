@@ -95,6 +95,14 @@ final class CleanRepository {
 
 /// Paths as `grove clean` compares them.
 enum CleanPaths {
+    /// Where `path` points when it is itself a symbolic link: a worktree's folder swapped for a
+    /// link (to `$HOME`, say) is never opened, scanned or removed through it.
+    static func linkTarget(_ path: String) -> String? {
+        var path = path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return try? FileManager.default.destinationOfSymbolicLink(atPath: path)
+    }
+
     /// Symbolic links resolved, `.`/`..` and trailing slashes gone (`/tmp` vs `/private/tmp`).
     static func canonical(_ path: String) -> String {
         var text = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
@@ -179,6 +187,16 @@ enum CleanActions {
                 guard try removeWorktree(&item, in: repository) else { return }
             case .prune:
                 guard let name = item.adminName, try repository.pruneWorktree(named: name) else {
+                    if let path = item.worktree,
+                        let target = try? FileManager.default.destinationOfSymbolicLink(
+                            atPath: path)
+                    {
+                        // Something put a link where the worktree was: grove never follows one.
+                        changed(&item, .missing, "the worktree's folder is now a symbolic link to \(target)")
+                        item.fix =
+                            "remove the link yourself (`rm \(CleanPaths.quoted(path))`), then run grove clean again"
+                        return
+                    }
                     return changed(&item, .missing, "its directory came back, or it was locked, since the scan")
                 }
             case .keep, nil:

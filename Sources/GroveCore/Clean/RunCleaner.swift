@@ -192,6 +192,11 @@ public final class RunCleaner: Sendable {
                 keptKind = .locked
                 reasons.append("its worktree is locked" + (reason.isEmpty ? "" : " (\(reason))"))
                 fix = "git worktree unlock \(path), then grove clean \(run.number)"
+            } else if let target = CleanPaths.linkTarget(task.worktree) {
+                item.worktreeAction = .keep
+                keptKind = .broken
+                reasons.append("its worktree's folder is now a symbolic link to \(target), which grove never follows")
+                fix = "rm \(path) (the link alone), then grove clean \(run.number)"
             } else if !worktree.directoryExists {
                 if case .detached(let commit) = head, try clean.commitsOnNoRef(commit) > 0 {
                     item.worktreeAction = options.force ? .prune : .keep

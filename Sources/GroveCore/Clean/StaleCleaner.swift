@@ -336,6 +336,12 @@ public final class StaleCleaner: Sendable {
                 fix: "git worktree unlock \(quotedPath)")
             return item
         }
+        if let target = CleanPaths.linkTarget(path) {
+            item.keep(
+                .broken, reason: "its folder is now a symbolic link to \(target); grove never follows one",
+                fix: "rm \(quotedPath) (the link alone)")
+            return item
+        }
         if !worktree.directoryExists {
             if case .detached(let commit) = head, try clean.commitsOnNoRef(commit) > 0 {
                 // Pruning the entry would drop the only name of these commits.

@@ -147,17 +147,20 @@ public final class MergeQueue: Sendable {
         started.tasks = queues.flatMap { $0.tasks.map(\.name) }
         observer.handle(started)
 
+        WorktreeTrash.sweep(home: home)
+        let trash = WorktreeTrash(home: home)
         let repositories = await withTaskGroup(of: (Int, RepositoryMergeReport).self) { group in
             for (index, queue) in queues.enumerated() {
                 let worker = RepositoryQueue(
                     repo: queue.repo, run: run, tasks: queue.tasks, pushes: queue.pushes, options: options,
-                    store: store, home: home, observer: observer, control: control)
+                    store: store, home: home, observer: observer, control: control, trash: trash)
                 group.addTask { (index, await worker.execute()) }
             }
             var reports: [(Int, RepositoryMergeReport)] = []
             for await report in group { reports.append(report) }
             return reports.sorted { $0.0 < $1.0 }.map(\.1)
         }
+        await trash.drain()
         var report = MergeReport(run: run.number, repositories: repositories, interrupted: control.isStopping)
         report.notQueued = notQueued.map { NotQueuedTask(task: $0.name, repo: $0.repo, state: $0.state) }
         var finished = MergeEvent(.mergeFinished, run: run.number)

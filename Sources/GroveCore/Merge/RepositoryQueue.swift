@@ -21,6 +21,8 @@ final class RepositoryQueue: Sendable {
     let home: GroveHome
     let observer: any MergeObserver
     let control: RunControl
+    /// Where landed tasks' worktrees go to be deleted in the background; nil: deleted in place.
+    let trash: WorktreeTrash?
     /// Checkouts of base found without local changes by this queue. Each is looked at once
     /// (a full status costs ~45 ms in a 15,000-file tree, more than the rest of a landing);
     /// later landings rely on the move itself, which refuses to overwrite a local change.
@@ -28,7 +30,8 @@ final class RepositoryQueue: Sendable {
 
     init(
         repo: String, run: RunRecord, tasks: [TaskRecord], pushes: [(base: String, remote: String)] = [],
-        options: MergeOptions, store: StateStore, home: GroveHome, observer: any MergeObserver, control: RunControl
+        options: MergeOptions, store: StateStore, home: GroveHome, observer: any MergeObserver, control: RunControl,
+        trash: WorktreeTrash? = nil
     ) {
         self.repo = repo
         self.run = run
@@ -39,6 +42,7 @@ final class RepositoryQueue: Sendable {
         self.home = home
         self.observer = observer
         self.control = control
+        self.trash = trash
     }
 
     /// Runs the queue to its end (or its stop) and reports every task of it.
@@ -407,10 +411,12 @@ final class RepositoryQueue: Sendable {
                 try store.saveMerge(record)
                 Failpoint.hit("cleaning")
             }
-            try repository.removeWorktree(worktree, force: true)
-        } else if alreadyVerified {
-            try Self.removeCutOffWorktree(at: task.worktree, commonDirectory: repository.commonDirectory)
-            _ = try? repository.pruneWorktrees()
+            if let trash {
+                let place = try trash.place(for: "\(task.run)-\(task.name)")
+                if try repository.removeWorktree(worktree, force: true, movingFilesTo: place) { trash.discard(place) }
+            } else {
+                try repository.removeWorktree(worktree, force: true)
+            }
         }
         let elsewhere = try repository.checkouts(of: task.branch)
         if !elsewhere.isEmpty {
@@ -420,20 +426,6 @@ final class RepositoryQueue: Sendable {
         }
         try repository.deleteReference(named: reference, expecting: current)
         return nil
-    }
-
-    /// A merge killed while it removed a worktree it had found clean leaves the directory once
-    /// git's entry for it is gone (libgit2 deletes the entry first): the directory is removed
-    /// when its `.git` file still names an entry under this repository that no longer exists.
-    static func removeCutOffWorktree(at path: String, commonDirectory: String) throws {
-        guard let link = try? String(contentsOfFile: path + "/.git", encoding: .utf8),
-            link.hasPrefix("gitdir: ")
-        else { return }
-        let entry = link.dropFirst("gitdir: ".count).trimmingCharacters(in: .whitespacesAndNewlines)
-        let entries = URL(fileURLWithPath: commonDirectory + "/worktrees").standardizedFileURL.path + "/"
-        let named = URL(fileURLWithPath: entry).standardizedFileURL.path
-        guard named.hasPrefix(entries), !FileManager.default.fileExists(atPath: named + "/gitdir") else { return }
-        try FileManager.default.removeItem(atPath: path)
     }
 
     /// Moves the task branch to the landed commit, through its worktree when it has it checked
@@ -777,8 +769,7 @@ final class RepositoryQueue: Sendable {
     }
 
     private static func appendLine(_ line: String, to path: String) {
-        try? FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? GroveHome.createPrivateDirectory(atPath: (path as NSString).deletingLastPathComponent)
         guard let handle = FileHandle(forWritingAtPath: path) ?? createAndOpen(path) else { return }
         defer { try? handle.close() }
         _ = try? handle.seekToEnd()
@@ -786,7 +777,7 @@ final class RepositoryQueue: Sendable {
     }
 
     private static func createAndOpen(_ path: String) -> FileHandle? {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        GroveHome.createPrivateFile(atPath: path)
         return FileHandle(forWritingAtPath: path)
     }
 }

@@ -205,7 +205,7 @@ public struct PlanBuilder {
         var taken: Set<String> = []
         return repos.map { repo in
             let name = TaskName.unique(repo.value.taskNameStem, avoiding: taken)
-            taken.insert(name)
+            taken.insert(name.lowercased())
             return TaskEntry(name: Located(name, at: repo.location), repo: repo)
         }
     }

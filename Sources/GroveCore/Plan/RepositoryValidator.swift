@@ -48,6 +48,12 @@ struct RepositoryValidator {
         let baseLocation = baseSetting?.location ?? repoLocation
         do {
             if let setting = baseSetting {
+                guard Repository.isValidBranchName(setting.value) else {
+                    throw PlanError(
+                        setting.location,
+                        "base \"\(PlanError.excerpt(setting.value))\" is not a valid branch name; give the name of a branch of \(root)"
+                    )
+                }
                 base = setting.value
             } else if let name = try repository.defaultBranch() {
                 base = name
@@ -66,7 +72,7 @@ struct RepositoryValidator {
                 }
                 throw PlanError(
                     baseLocation,
-                    "base branch \"\(base)\" does not exist in \(root)"
+                    "base branch \"\(PlanError.excerpt(base))\" does not exist in \(root)"
                         + (Suggestion.closest(to: base, in: names).map { "; did you mean \"\($0)\"?" }
                             ?? "; create it or set `base:` to one of: \(names.prefix(5).joined(separator: ", "))"))
             }
@@ -105,7 +111,10 @@ struct RepositoryValidator {
                 "\(source.display) is a URL repository: its clone has no checkout to copy from; remove `copy:`")
         }
         if let base, !Repository.isValidBranchName(base.value) {
-            throw PlanError(base.location, "base \"\(base.value)\" is not a valid branch name")
+            throw PlanError(
+                base.location,
+                "base \"\(PlanError.excerpt(base.value))\" is not a valid branch name; give the name of a branch of \(source.display)"
+            )
         }
         let name = branchName(branchTemplate, task: task)
         try checkValid(name, task: task, template: branchTemplate)
@@ -179,7 +188,8 @@ struct RepositoryValidator {
             if !FileManager.default.fileExists(atPath: root + "/" + item.value) {
                 throw PlanError(
                     item.location,
-                    "copy entry \"\(item.value)\" does not exist in \(shown); create it or remove the entry")
+                    "copy entry \"\(PlanError.excerpt(item.value))\" does not exist in \(shown); create it or remove the entry"
+                )
             }
         }
     }

@@ -3,13 +3,15 @@ public enum Suggestion {
     /// The candidate nearest to `word`, when it is close enough to be a likely typo.
     public static func closest(to word: String, in candidates: [String]) -> String? {
         let lowered = word.lowercased()
+        let limit = max(1, min(3, word.count / 3))
         var best: (candidate: String, distance: Int)?
-        for candidate in candidates {
+        // The distance is at least the difference in length: a 20,000-character word is skipped
+        // without filling a 20,000-row table.
+        for candidate in candidates where abs(candidate.count - word.count) <= limit {
             let distance = editDistance(lowered, candidate.lowercased())
             if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
         guard let best else { return nil }
-        let limit = max(1, min(3, word.count / 3))
         return best.distance <= limit ? best.candidate : nil
     }
 

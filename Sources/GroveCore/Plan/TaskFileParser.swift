@@ -16,6 +16,7 @@ struct TaskFileParser {
 
     func parse(_ text: String) throws(PlanError) -> TaskFile {
         let root: Node
+        try YAMLShape.checkAliases(text, path: path)
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw PlanError(.path(path), "the task file is empty; add `command:` and `tasks:` (or `repos:`)")
@@ -29,7 +30,7 @@ struct TaskFileParser {
         guard let mapping = root.mapping else {
             throw PlanError(
                 location(root),
-                "the task file must be a mapping of keys like `command:` and `tasks:`, not \(kind(root))")
+                "the task file must be a mapping of keys, not \(kind(root)); start it with `command:` and `tasks:`")
         }
         var file = TaskFile(path: path, format: format, jobs: nil, defaults: TaskSettings(), tasks: [])
         var repos: [Located<RepositoryReference>] = []
@@ -57,7 +58,7 @@ struct TaskFileParser {
         }
         if repos.isEmpty && explicit.isEmpty {
             let place = tasksKey.map(location) ?? .file(path: path, line: 1, column: 1)
-            throw PlanError(place, "no tasks: add entries under `tasks:` or repositories under `repos:`")
+            throw PlanError(place, "no tasks; add entries under `tasks:` or repositories under `repos:`")
         }
         file.tasks = try named(fanOut: repos, explicit: explicit)
         try checkDependencies(file.tasks)
@@ -69,7 +70,9 @@ struct TaskFileParser {
     private func task(_ node: Node, number: Int) throws(PlanError) -> TaskEntry {
         guard let mapping = node.mapping else {
             throw PlanError(
-                location(node), "task \(number) must be a mapping with `name:` and more, not \(kind(node))")
+                location(node),
+                "task \(number) must be a mapping, not \(kind(node)); write it like `- name: fix-auth` with its keys below"
+            )
         }
         guard let nameNode = mapping["name"] else {
             throw PlanError(location(node), "task \(number) has no name; add `name: <name>`")
@@ -88,7 +91,9 @@ struct TaskFileParser {
                 entry.dependsOn = try stringList(value, key: key).map { item throws(PlanError) in
                     guard TaskName.isValid(item.value) else {
                         throw PlanError(
-                            item.location, "depends_on names \"\(item.value)\", which is not a valid task name")
+                            item.location,
+                            "depends_on names \"\(PlanError.excerpt(item.value))\", which is not a valid task name;"
+                                + " name a task of this file")
                     }
                     return item
                 }
@@ -103,20 +108,29 @@ struct TaskFileParser {
     /// Names the fan-out tasks after their repositories (`-2`, `-3`… for repeats and for names an
     /// explicit task already uses) and rejects explicit duplicates.
     private func named(fanOut: [Located<RepositoryReference>], explicit: [TaskEntry]) throws(PlanError) -> [TaskEntry] {
-        var seen: [String: PlanLocation] = [:]
+        // Keyed by the lowercased name: names that differ only in case would share a worktree
+        // folder and a branch on a case-insensitive file system (macOS).
+        var seen: [String: Located<String>] = [:]
         for entry in explicit {
-            if let first = seen[entry.name.value] {
+            if let first = seen[entry.name.value.lowercased()] {
+                if first.value == entry.name.value {
+                    throw PlanError(
+                        entry.name.location,
+                        "duplicate task name \"\(entry.name.value)\" (first used at \(first.location)); give each task"
+                            + " its own name")
+                }
                 throw PlanError(
                     entry.name.location,
-                    "duplicate task name \"\(entry.name.value)\" (first used at \(first)); give each task its own name")
+                    "task name \"\(entry.name.value)\" differs from \"\(first.value)\" (at \(first.location)) only in"
+                        + " case; they would share a folder on case-insensitive file systems, so rename one")
             }
-            seen[entry.name.value] = entry.name.location
+            seen[entry.name.value.lowercased()] = entry.name
         }
         var taken = Set(seen.keys)
         var tasks: [TaskEntry] = []
         for repo in fanOut {
             let name = TaskName.unique(repo.value.taskNameStem, avoiding: taken)
-            taken.insert(name)
+            taken.insert(name.lowercased())
             tasks.append(TaskEntry(name: Located(name, at: repo.location), repo: repo))
         }
         return tasks + explicit
@@ -135,7 +149,7 @@ struct TaskFileParser {
                     throw PlanError(
                         dependency.location,
                         "task \"\(task.name.value)\" depends on unknown task \"\(dependency.value)\""
-                            + Suggestion.hint(for: dependency.value, in: names))
+                            + Self.dependencyHint(dependency.value, names: names))
                 }
             }
             graph[task.name.value] = task.dependsOn
@@ -150,7 +164,10 @@ struct TaskFileParser {
                 switch state[dependency.value] {
                 case .some(false):
                     let start = path.firstIndex(of: dependency.value) ?? 0
-                    let cycle = (path[start...] + [dependency.value]).joined(separator: " → ")
+                    var names = Array(path[start...]) + [dependency.value]
+                    // A long cycle is shown by its ends, so the line stays readable.
+                    if names.count > 7 { names = names.prefix(3) + ["…"] + names.suffix(3) }
+                    let cycle = names.joined(separator: " → ")
                     throw PlanError(
                         dependency.location,
                         "depends_on makes a cycle (\(cycle)); remove one of these dependencies")
@@ -162,6 +179,14 @@ struct TaskFileParser {
             state[name] = true
         }
         for name in names where state[name] == nil { try visit(name) }
+    }
+
+    /// "Did you mean" when a name is close, else the names there are.
+    static func dependencyHint(_ name: String, names: [String]) -> String {
+        let hint = Suggestion.hint(for: name, in: names)
+        if !hint.isEmpty { return hint }
+        let shown = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
+        return "; name one of this file's tasks: \(shown)"
     }
 
     // MARK: - Keys shared by the top level and tasks
@@ -218,7 +243,8 @@ struct TaskFileParser {
     static func copyProblem(_ path: String) -> String? {
         if path.isEmpty { return "copy entry is empty; give a path relative to the repository" }
         if path.hasPrefix("/") || path.hasPrefix("~") {
-            return "copy entry \"\(path)\" is absolute; give a path relative to the repository's checkout"
+            return
+                "copy entry \"\(PlanError.excerpt(path))\" is absolute; give a path relative to the repository's checkout"
         }
         var depth = 0
         for component in path.split(separator: "/") {
@@ -228,16 +254,20 @@ struct TaskFileParser {
             default: depth += 1
             }
             if depth < 0 {
-                return "copy entry \"\(path)\" climbs out of the repository with \"..\"; give a path inside it"
+                return
+                    "copy entry \"\(PlanError.excerpt(path))\" climbs out of the repository with \"..\"; give a path inside it"
             }
         }
-        if depth == 0 { return "copy entry \"\(path)\" names the whole checkout; name the files to copy" }
+        if depth == 0 {
+            return "copy entry \"\(PlanError.excerpt(path))\" names the whole checkout; name the files to copy"
+        }
         return nil
     }
 
     private func environment(_ node: Node) throws(PlanError) -> [String: String] {
         guard let mapping = node.mapping else {
-            throw PlanError(location(node), "env must be a mapping like `{ LOG_LEVEL: debug }`, not \(kind(node))")
+            throw PlanError(
+                location(node), "env must be a mapping, not \(kind(node)); write it like `env: { LOG_LEVEL: debug }`")
         }
         var environment: [String: String] = [:]
         for (keyNode, value) in mapping {
@@ -248,7 +278,7 @@ struct TaskFileParser {
             guard validName else {
                 throw PlanError(
                     location(keyNode),
-                    "invalid environment variable name \"\(name)\"; use letters, digits and \"_\", not starting with a digit"
+                    "invalid environment variable name \"\(PlanError.excerpt(name))\"; use letters, digits and \"_\", not starting with a digit"
                 )
             }
             guard !name.hasPrefix("GROVE_") else {
@@ -258,7 +288,7 @@ struct TaskFileParser {
             if tagName(value) == .null {
                 environment[name] = ""
             } else {
-                environment[name] = try text(value, key: "env.\(name)", allowEmpty: true)
+                environment[name] = try text(value, key: "env.\(PlanError.excerpt(name))", allowEmpty: true)
             }
         }
         return environment
@@ -267,14 +297,16 @@ struct TaskFileParser {
     private func timeout(_ node: Node) throws(PlanError) -> Located<Duration> {
         let raw = try text(node, key: "timeout", allowEmpty: true)
         guard let duration = TaskDuration.parse(raw) else {
-            throw PlanError(location(node), "bad timeout \"\(raw)\"; \(TaskDuration.expected)")
+            throw PlanError(location(node), "bad timeout \"\(PlanError.excerpt(raw))\"; \(TaskDuration.expected)")
         }
         return Located(duration, at: location(node))
     }
 
     private func jobs(_ node: Node) throws(PlanError) -> Located<Int> {
         guard tagName(node) == .int, let count = node.int else {
-            throw PlanError(location(node), "jobs must be a whole number of tasks at once, like 4, not \(kind(node))")
+            throw PlanError(
+                location(node),
+                "jobs must be a whole number of tasks at once, not \(kind(node)); write it like `jobs: 4`")
         }
         guard count >= 1 else {
             throw PlanError(location(node), "jobs is \(count); give at least 1 (or leave it out for one per CPU core)")
@@ -285,7 +317,8 @@ struct TaskFileParser {
     private func retries(_ node: Node) throws(PlanError) -> Located<Int> {
         guard tagName(node) == .int, let count = node.int else {
             throw PlanError(
-                location(node), "retries must be a whole number of extra attempts, like 2, not \(kind(node))")
+                location(node),
+                "retries must be a whole number of extra attempts, not \(kind(node)); write it like `retries: 2`")
         }
         guard (0...100).contains(count) else {
             throw PlanError(location(node), "retries is \(count); give 0 to 100 extra attempts")
@@ -298,7 +331,8 @@ struct TaskFileParser {
         for name in Placeholders.names(in: template) where !["run", "task"].contains(name) {
             let hint = Suggestion.closest(to: name, in: ["run", "task"]).map { "; did you mean {\($0)}?" }
             throw PlanError(
-                location(node), "unknown placeholder {\(name)} in branch" + (hint ?? "; use {run} and {task}"))
+                location(node),
+                "unknown placeholder {\(PlanError.excerpt(name))} in branch" + (hint ?? "; use {run} and {task}"))
         }
         return template
     }
@@ -309,16 +343,41 @@ struct TaskFileParser {
 
     // MARK: - Node helpers
 
+    /// A well-formed line for `key`, shown as the fix when a value has the wrong type.
+    static func example(_ key: String) -> String {
+        let base = key.hasSuffix(" item") ? String(key.dropLast(" item".count)) : key
+        switch base {
+        case "base": return "base: main"
+        case "command": return key == base ? "command: make fix" : "command: [make, fix]"
+        case "setup": return key == base ? "setup: npm ci" : "setup: [npm, ci]"
+        case "copy": return "copy: [.env]"
+        case "timeout": return "timeout: 20m"
+        case "branch": return "branch: grove/{run}/{task}"
+        case "repos": return "repos: [../svc-a, ../svc-b]"
+        case "tasks": return "tasks: [{name: fix-auth}]"
+        case "name": return "name: fix-auth"
+        case "repo": return "repo: ../svc-a"
+        case "instructions": return "instructions: Fix the login timeout"
+        case "depends_on": return "depends_on: [other-task]"
+        default:
+            if base.hasPrefix("env.") { return "\(base.dropFirst(4)): some text" }
+            return "\(base): some text"
+        }
+    }
+
     private func keyName(_ node: Node) throws(PlanError) -> String {
         guard let scalar = node.scalar else {
-            throw PlanError(location(node), "keys must be plain words like `command`, not \(kind(node))")
+            throw PlanError(
+                location(node), "a key must be a plain word, not \(kind(node)); write keys like `command:` and `tasks:`"
+            )
         }
         return scalar.string
     }
 
     private func list(_ node: Node, key: String) throws(PlanError) -> [Node] {
         guard let sequence = node.sequence else {
-            throw PlanError(location(node), "\(key) must be a list, not \(kind(node))")
+            throw PlanError(
+                location(node), "\(key) must be a list, not \(kind(node)); write it like `\(Self.example(key))`")
         }
         return Array(sequence)
     }
@@ -348,7 +407,8 @@ struct TaskFileParser {
         throws(PlanError) -> String
     {
         guard let scalar = node.scalar else {
-            throw PlanError(location(node), "\(key) must be \(expecting), not \(kind(node))")
+            throw PlanError(
+                location(node), "\(key) must be \(expecting), not \(kind(node)); write it like `\(Self.example(key))`")
         }
         if tagName(node) == .null && !allowEmpty {
             throw PlanError(location(node), "\(key) has no value; give it one")
@@ -365,9 +425,9 @@ struct TaskFileParser {
         case .scalar:
             switch tagName(node) {
             case .null: return "empty"
-            case .int, .float: return "a number (\(node.scalar?.string ?? ""))"
-            case .bool: return "a boolean (\(node.scalar?.string ?? ""))"
-            default: return "the text \"\(node.scalar?.string ?? "")\""
+            case .int, .float: return "a number (\(PlanError.excerpt(node.scalar?.string ?? "")))"
+            case .bool: return "a boolean (\(PlanError.excerpt(node.scalar?.string ?? "")))"
+            default: return "the text \"\(PlanError.excerpt(node.scalar?.string ?? ""))\""
             }
         }
     }
@@ -383,10 +443,10 @@ struct TaskFileParser {
                 place == "at the top level"
                 ? "it belongs to a task; move it under an entry of `tasks:`"
                 : "it is only allowed at the top level; move it there"
-            return PlanError(location(node), "key \"\(key)\" is not allowed \(place); \(fix)")
+            return PlanError(location(node), "key \"\(PlanError.excerpt(key))\" is not allowed \(place); \(fix)")
         }
         let fix = hint.isEmpty ? "; known keys: \(known.joined(separator: ", "))" : hint
-        return PlanError(location(node), "unknown key \"\(key)\" \(place)\(fix)")
+        return PlanError(location(node), "unknown key \"\(PlanError.excerpt(key))\" \(place)\(fix)")
     }
 
     private func syntaxError(_ error: Error) -> PlanError {
@@ -403,15 +463,31 @@ struct TaskFileParser {
             return PlanError(
                 .file(path: path, line: mark.line, column: mark.column), "invalid \(language): \(detail); \(fix)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            let keys = duplicates.sorted().prefix(3).map { "\"\(PlanError.excerpt($0))\"" }.joined(separator: ", ")
             return PlanError(
                 .file(path: path, line: context.mark.line, column: context.mark.column),
                 "key \(keys) appears twice in the same mapping; keep one")
-        case .reader(let problem, _, _, _):
-            return PlanError(.path(path), "cannot read the task file: \(problem); save it as UTF-8 text")
+        case .reader(let problem, let offset, let value, let text):
+            let character = value >= 0 ? String(format: " U+%04X", Int(value)) : ""
+            return PlanError(
+                readerLocation(offset: offset, in: text),
+                "cannot read the task file: \(problem)\(character); remove that character or save the file as"
+                    + " UTF-8 text")
         default:
             return PlanError(.path(path), "cannot parse the task file as \(language): \(yaml); \(fix)")
         }
+    }
+}
+
+extension TaskFileParser {
+    /// Where a byte offset of libyaml's reader falls, as line and column (columns count characters).
+    fileprivate func readerLocation(offset: Int?, in text: String) -> PlanLocation {
+        guard let offset else { return .path(path) }
+        let before = text.utf8.prefix(max(0, offset))
+        let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { before.index(after: $0) } ?? before.startIndex
+        let line = before.count { $0 == UInt8(ascii: "\n") } + 1
+        let column = (String(before[lineStart...]) ?? "").count + 1
+        return .file(path: path, line: line, column: column)
     }
 }
 

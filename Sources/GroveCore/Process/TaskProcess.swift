@@ -1,4 +1,5 @@
 import Subprocess
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -29,11 +30,15 @@ public enum TaskProcess {
     ) async throws -> ProcessOutcome {
         try Task.checkCancellation()
         let configuration = try configuration(for: spec)
-        let log = open(spec.logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let log = open(spec.logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard log >= 0 else { throw TaskProcessError.cannotOpenLog(path: spec.logFile, errno: errno) }
 
         let clock = ContinuousClock()
         let start = clock.now
+        // Should grove die without ending the group (SIGKILL), the watchdog ends it.
+        let watchdog = GroupWatchdog.shared
+        let watched = WatchedGroup()
+        watchdog?.spawning()
         // Unstructured so that cancelling the caller does not trigger swift-subprocess's own teardown:
         // cancellation goes through `handle` instead, so the group gets exactly one SIGTERM and one grace.
         let execution = Task {
@@ -44,12 +49,52 @@ public enum TaskProcess {
                 error: .combinedWithOutput
             ) { execution in
                 let pid = execution.processIdentifier.value
+                watchdog?.watch(pid)
+                watched.set(pid)
                 handle.started(processID: pid, grace: spec.grace)
                 onStart(pid)
             }
         }
+        // Once the group is gone (or was never made), the watchdog forgets it.
+        func unwatch() {
+            if let pid = watched.groupID {
+                watchdog?.release(pid)
+            } else {
+                watchdog?.spawnFailed()
+            }
+        }
 
-        let result = try await withTaskCancellationHandler {
+        let result: ExecutionResult<Void, FileDescriptorOutput, CombinedErrorOutput>
+        do {
+            result = try await waitForExit(of: execution, spec: spec, handle: handle)
+        } catch {
+            await handle.finish()
+            unwatch()
+            throw error
+        }
+        let duration = clock.now - start
+        await handle.finish()
+        unwatch()
+
+        let termination: ProcessOutcome.Termination
+        switch result.terminationStatus {
+        case .exited(let code): termination = .exited(code)
+        case .signaled(let signal): termination = .signaled(signal)
+        }
+        return ProcessOutcome(
+            termination: termination,
+            stopReason: handle.stopReason,
+            duration: duration,
+            processID: result.processIdentifier.value
+        )
+    }
+
+    /// Waits for the main process to exit, ending the group on timeout or cancellation.
+    private static func waitForExit(
+        of execution: Task<ExecutionResult<Void, FileDescriptorOutput, CombinedErrorOutput>, any Error>,
+        spec: ProcessSpec, handle: TaskProcessHandle
+    ) async throws -> ExecutionResult<Void, FileDescriptorOutput, CombinedErrorOutput> {
+        try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: Event.self) { group in
                 group.addTask { .exited(try await execution.value) }
                 if let timeout = spec.timeout {
@@ -78,20 +123,6 @@ public enum TaskProcess {
         } onCancel: {
             handle.terminate(reason: .cancelled)
         }
-        let duration = clock.now - start
-        await handle.finish()
-
-        let termination: ProcessOutcome.Termination
-        switch result.terminationStatus {
-        case .exited(let code): termination = .exited(code)
-        case .signaled(let signal): termination = .signaled(signal)
-        }
-        return ProcessOutcome(
-            termination: termination,
-            stopReason: handle.stopReason,
-            duration: duration,
-            processID: result.processIdentifier.value
-        )
     }
 
     private enum Event: Sendable {
@@ -120,6 +151,9 @@ public enum TaskProcess {
         for (name, value) in spec.environment {
             if let key = Environment.Key(rawValue: name) { overrides[key] = value }
         }
+        if let watchdog = GroupWatchdog.shared, let key = Environment.Key(rawValue: GroupWatchdog.variable) {
+            overrides[key] = watchdog.token
+        }
         var options = PlatformOptions()
         options.createSession = true
         // Only reached if swift-subprocess tears down by itself (e.g. a failing body): still the whole group.
@@ -134,4 +168,13 @@ public enum TaskProcess {
             platformOptions: options
         )
     }
+}
+
+/// The group a spawn made, once it made one (set from swift-subprocess's body closure).
+private final class WatchedGroup: Sendable {
+    private let value = Mutex<pid_t?>(nil)
+
+    var groupID: pid_t? { value.withLock { $0 } }
+
+    func set(_ groupID: pid_t) { value.withLock { $0 = groupID } }
 }

@@ -274,9 +274,8 @@ public struct BranchPusher: Sendable {
     /// Writes a PR body; the problem when it cannot.
     private func write(_ body: PullRequestBody, to path: String) -> String? {
         do {
-            try FileManager.default.createDirectory(
-                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Data(body.markdown.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try GroveHome.createPrivateDirectory(atPath: (path as NSString).deletingLastPathComponent)
+            try GroveHome.writePrivateFile(Data(body.markdown.utf8), to: path)
             return nil
         } catch {
             return "cannot write \(path): \(Self.describe(error))"

@@ -143,7 +143,7 @@ public struct PullRequestCommand: Sendable, Equatable {
     public func run(values: Values, in directory: String, log: String) async -> Outcome {
         var outcome = Outcome(log: log)
         // A fresh log per attempt: the URL is read from this attempt's output only.
-        guard FileManager.default.createFile(atPath: log, contents: nil) else {
+        guard GroveHome.createPrivateFile(atPath: log, truncating: true) else {
             outcome.problem = "cannot write \(log)"
             return outcome
         }

@@ -86,7 +86,7 @@ enum Attempts {
         let archived = archivedLog(log, number: number)
         try? FileManager.default.removeItem(atPath: archived)
         if (try? FileManager.default.moveItem(atPath: log, toPath: archived)) == nil {
-            FileManager.default.createFile(atPath: archived, contents: nil)
+            GroveHome.createPrivateFile(atPath: archived)
         }
         return archived
     }

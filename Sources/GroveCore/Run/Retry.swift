@@ -43,6 +43,10 @@ extension Runner {
                 worktree: record.worktree, command: spec.command, setup: spec.setup, copy: spec.copy,
                 environment: spec.environment, timeout: spec.timeoutSeconds.map { .seconds($0) },
                 instructions: record.instructions ?? "", dependsOn: record.dependsOn, retries: record.retries)
+            // The run's grove is gone: lock files it (or a task's git it ended) held are stale.
+            if let repository = try? Repository.open(at: task.repository) {
+                Workspace.removeStaleLocks(of: task, in: repository)
+            }
             if record.attempts > 0 {
                 let ending = Attempts.Ending(
                     state: record.state, exitCode: record.exitCode, signal: record.signal, reason: record.reason,
@@ -85,14 +89,26 @@ extension Workspace {
     /// Makes a retried task's workspace ready at its start commit: its worktree reset when it is
     /// still there (what it held was saved first), else re-added — on its branch, moved back to
     /// the start — or made anew when the branch is gone too.
-    static func prepareAgain(_ task: PlannedTask) throws {
+    ///
+    /// The grove that ran the task before may have been killed while making its workspace
+    /// (`ranBefore` false: no setup or command ever ran there): lock files it held are then
+    /// stale, and a worktree directory git does not know as one is only its partial making;
+    /// both are removed. A directory a command ran in is never deleted.
+    static func prepareAgain(_ task: PlannedTask, ranBefore: Bool = true) throws {
         guard let start = task.baseCommit else { throw WorkspaceError.noBaseCommit }
-        if FileManager.default.fileExists(atPath: task.worktree) {
-            return try Attempts.reset(task)
-        }
         let repository = try Repository.open(at: task.repository)
+        removeStaleLocks(of: task, in: repository)
+        if FileManager.default.fileExists(atPath: task.worktree) {
+            let halfMade = !ranBefore && (try? repository.worktree(atPath: task.worktree)) == nil
+            if !halfMade {
+                return try Attempts.reset(task)
+            }
+            try FileManager.default.removeItem(atPath: task.worktree)
+        }
         guard let tip = try repository.branch(named: task.branch)?.target else {
-            return try prepare(task)
+            _ = try repository.pruneWorktrees()
+            try prepare(task)
+            return
         }
         // The worktree's entry may still be registered (its folder was deleted): let it go.
         _ = try repository.pruneWorktrees()
@@ -103,9 +119,20 @@ extension Workspace {
         }
         try FileManager.default.createDirectory(
             atPath: (task.worktree as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let worktree = try repository.addWorktree(
-            at: task.worktree, branch: task.branch, name: task.name, checkout: .none)
-        try worktree.openRepository().checkoutHead(force: true)
-        try copyFiles(task, from: repository)
+        try addWorktree(task, in: repository)
+    }
+
+    /// Deletes the lock files a killed grove — or a task's git command it ended — can leave on a
+    /// task's own refs and worktree entry (`refs/heads/<branch>.lock`, the worktree's `index.lock`
+    /// and `HEAD.lock`): git and libgit2 refuse to touch a locked file forever after. Only called
+    /// for a run whose grove is gone.
+    static func removeStaleLocks(of task: PlannedTask, in repository: Repository) {
+        var locks = [repository.commonDirectory + "/refs/heads/\(task.branch).lock"]
+        if let worktree = try? Repository.openWorkingTree(at: task.worktree) {
+            locks += [worktree.gitDirectory + "/index.lock", worktree.gitDirectory + "/HEAD.lock"]
+        }
+        for lock in locks where FileManager.default.fileExists(atPath: lock) {
+            try? FileManager.default.removeItem(atPath: lock)
+        }
     }
 }

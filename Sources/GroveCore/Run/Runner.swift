@@ -1,5 +1,6 @@
 import Foundation
 import GroveGit
+import Subprocess
 import Synchronization
 
 /// Carries out one planned run: at most `jobs` tasks at once, started in plan order, each
@@ -68,8 +69,7 @@ public final class Runner: Sendable {
                         return record
                     }
                 }
-                try FileManager.default.createDirectory(
-                    atPath: home.logDirectory(run: number), withIntermediateDirectories: true)
+                try GroveHome.createPrivateDirectory(atPath: home.logDirectory(run: number))
                 return Runner(plan: plan, store: store, home: home, record: record)
             } catch StateError.runNumberTaken(_) where attempts < 10 {
                 attempts += 1
@@ -267,22 +267,34 @@ public final class Runner: Sendable {
             }
         }
         let prepared = task
-        let again = earlier[task.name] != nil
+        let again = earlier[task.name]
+        let snapshot: WorkingTreeSnapshot?
         do {
-            try await Blocking.run { again ? try Workspace.prepareAgain(prepared) : try Workspace.prepare(prepared) }
+            snapshot = try await Blocking.run {
+                if let again {
+                    try Workspace.prepareAgain(prepared, ranBefore: again > 0)
+                    return nil
+                }
+                return try Workspace.prepare(prepared)
+            }
         } catch {
             return finish(
-                task, .failed, reason: "could not make its branch and worktree: \(Self.describe(error))",
+                task, .failed,
+                reason: "could not make its branch and worktree: \(Self.describe(error))" + hint(for: error),
                 observer: observer, control: control)
         }
-        await attempt(task, slot: slot, control: control, observer: observer, earlier: earlier[task.name] ?? 0)
+        await attempt(
+            task, slot: slot, control: control, observer: observer, earlier: earlier[task.name] ?? 0, snapshot: snapshot
+        )
     }
 
     /// Runs the task's attempts in its prepared worktree; `earlier` attempts were made before
-    /// (by an earlier execution: `grove retry`).
+    /// (by an earlier execution: `grove retry`). `snapshot` is what its checkout wrote, if grove wrote it.
     private func attempt(
-        _ task: PlannedTask, slot: Int, control: RunControl, observer: any RunObserver, earlier: Int = 0
+        _ task: PlannedTask, slot: Int, control: RunControl, observer: any RunObserver, earlier: Int = 0,
+        snapshot: WorkingTreeSnapshot? = nil
     ) async {
+        var snapshot = snapshot
         let log = logPath(of: task.name)
         var number = earlier
         while true {
@@ -293,7 +305,7 @@ public final class Runner: Sendable {
             let ending = await runAttempt(task, slot: slot, control: control, observer: observer)
             let retriesLeft = task.retries - (number - earlier - 1)
             guard ending.retryable, retriesLeft > 0, !control.isStopping else {
-                return await conclude(task, ending, control: control, observer: observer)
+                return await conclude(task, ending, snapshot: snapshot, control: control, observer: observer)
             }
             // Try again: keep what this attempt left, then start over from the start commit.
             let run = plan.run
@@ -308,11 +320,12 @@ public final class Runner: Sendable {
                     try Attempts.reset(task)
                     return kept
                 }
+                snapshot = nil  // the reset rewrote the worktree
             } catch {
                 var ending = ending
                 ending.reason = [ending.reason, "not tried again: \(Self.describe(error))"].compactMap { $0 }.joined(
                     separator: "; ")
-                return await conclude(task, ending, control: control, observer: observer)
+                return await conclude(task, ending, snapshot: snapshot, control: control, observer: observer)
             }
             let archived = Attempts.archiveLog(log, number: attemptNumber)
             save { try store.saveAttempt(kept) }
@@ -382,6 +395,12 @@ public final class Runner: Sendable {
                 event.log = log
                 observer.handle(event)
             }
+        } catch  where (error as? SubprocessError)?.code == .executableNotFound {
+            // As a shell would: exit 127, and the reason names the program.
+            return AttemptEnding(
+                state: .failed, exitCode: 127,
+                reason: "command not found: \(task.argv.first ?? "") (exit 127); install it or give its full path",
+                retryable: false)
         } catch {
             return AttemptEnding(
                 state: .failed, reason: "the command could not start: \(Self.describe(error))", retryable: false)
@@ -390,6 +409,7 @@ public final class Runner: Sendable {
         let reason: String? =
             switch state {
             case .timedOut: "ran past its timeout of \(Self.seconds(task.timeout))"
+            case .failed where outcome.exitCode == 127: "command not found (exit 127); the log has the shell's message"
             case .cancelled: Self.stopped(control.stop)
             default: nil
             }
@@ -401,7 +421,8 @@ public final class Runner: Sendable {
     /// Inspects the worktree after the last attempt (committing a succeeded command's leftovers)
     /// and records the task's final state.
     private func conclude(
-        _ task: PlannedTask, _ ending: AttemptEnding, control: RunControl, observer: any RunObserver
+        _ task: PlannedTask, _ ending: AttemptEnding, snapshot: WorkingTreeSnapshot? = nil, control: RunControl,
+        observer: any RunObserver
     ) async {
         var state = ending.state
         var reason = ending.reason
@@ -409,7 +430,9 @@ public final class Runner: Sendable {
         do {
             let commit = state == .succeeded
             let run = plan.run
-            conclusion = try await Blocking.run { try Workspace.conclude(task, run: run, commitLeftovers: commit) }
+            conclusion = try await Blocking.run {
+                try Workspace.conclude(task, run: run, commitLeftovers: commit, snapshot: snapshot)
+            }
             if state == .succeeded, let failure = conclusion?.failure {
                 state = .failed
                 reason = failure
@@ -553,6 +576,13 @@ public final class Runner: Sendable {
         }
     }
 
+    /// What to do next when a worktree could not be made for a reason the user can fix.
+    private func hint(for error: any Error) -> String {
+        guard Self.describe(error).contains("No space left on device") else { return "" }
+        return "; free some space under \(home.worktrees), then"
+            + " `grove retry \(plan.run)`"
+    }
+
     private static func describe(_ error: any Error) -> String {
         (error as? any LocalizedError)?.errorDescription ?? String(describing: error)
     }
@@ -566,7 +596,7 @@ public final class Runner: Sendable {
     }
 
     private static func createAndOpen(_ path: String) -> FileHandle? {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        GroveHome.createPrivateFile(atPath: path)
         return FileHandle(forWritingAtPath: path)
     }
 }

@@ -6,17 +6,40 @@ import GroveGit
 /// `Blocking.run`, and never share a `Repository` between calls.
 enum Workspace {
     /// Makes the task's branch at the planned base commit, adds its linked worktree (the
-    /// repository's own `.git` holds the entry) and copies the `copy:` files in.
-    static func prepare(_ task: PlannedTask) throws {
+    /// repository's own `.git` holds the entry) and copies the `copy:` files in. Returns what
+    /// the checkout wrote when grove wrote it (`conclude` then sees cheaply that nothing changed).
+    @discardableResult
+    static func prepare(_ task: PlannedTask) throws -> WorkingTreeSnapshot? {
         let repository = try Repository.open(at: task.repository)
         guard let baseCommit = task.baseCommit else { throw WorkspaceError.noBaseCommit }
         _ = try repository.createBranch(named: task.branch, at: baseCommit)
+        do {
+            return try addWorktree(task, in: repository)
+        } catch {
+            // Nothing half-made stays: the branch goes too while it is still where grove made it.
+            try? repository.deleteBranch(named: task.branch, expecting: baseCommit)
+            throw error
+        }
+    }
+
+    /// Adds the task's worktree on its (existing) branch, writes its files and copies `copy:` in;
+    /// when any of it fails (a full disk, say), the partial worktree and its admin entry are
+    /// removed before the error is thrown, so neither git nor the disk keeps half a worktree.
+    /// Returns what the checkout wrote when grove wrote it and no `copy:` file changed it since.
+    @discardableResult
+    static func addWorktree(_ task: PlannedTask, in repository: Repository) throws -> WorkingTreeSnapshot? {
         // Files are written after the add, outside the repository-wide worktree lock, so tasks
         // of one repository check out at the same time instead of one after the other.
         let worktree = try repository.addWorktree(
             at: task.worktree, branch: task.branch, name: task.name, checkout: .none)
-        try worktree.openRepository().checkoutHead(force: true)
-        try copyFiles(task, from: repository)
+        do {
+            let snapshot = try worktree.openRepository().checkoutHead(force: true)
+            try copyFiles(task, from: repository)
+            return task.copy.isEmpty ? snapshot : nil
+        } catch {
+            _ = try? repository.removeWorktree(worktree, force: true)
+            throw error
+        }
     }
 
     /// Copies the task's `copy:` entries from the repository's main checkout into its worktree.
@@ -60,8 +83,11 @@ enum Workspace {
 
     /// Inspects the task's worktree after its command: when `commitLeftovers` (the command
     /// succeeded) and the worktree is still on the task branch, what the command left
-    /// uncommitted is committed there. A worktree off its branch is never touched.
-    static func conclude(_ task: PlannedTask, run: Int, commitLeftovers: Bool) throws -> Conclusion {
+    /// uncommitted is committed there. A worktree off its branch is never touched. With the
+    /// `snapshot` its checkout left, a worktree that is certainly unchanged skips the full status.
+    static func conclude(
+        _ task: PlannedTask, run: Int, commitLeftovers: Bool, snapshot: WorkingTreeSnapshot? = nil
+    ) throws -> Conclusion {
         guard FileManager.default.fileExists(atPath: task.worktree) else {
             return try branchOnly(task, failure: "its worktree \(task.worktree) is gone")
         }
@@ -82,10 +108,25 @@ enum Workspace {
             return try branchOnly(
                 task, failure: "it left its branch \(task.branch) (\(whereHeadIs)); its worktree is kept as it is")
         }
-        if commitLeftovers {
+        if let rewritten = try rewritten(task, in: worktree) {
+            return try measure(task, in: worktree, failure: rewritten)
+        }
+        let unchanged = snapshot.map { worktree.isUnchanged(since: $0) } ?? false
+        if commitLeftovers && !unchanged {
             _ = try worktree.commitAll(message: CommitMessage.leftovers(task: task, run: run))
         }
         return try measure(task, in: worktree, failure: nil)
+    }
+
+    /// Why the task's branch cannot be trusted to hold its work on top of its start: it was
+    /// reset below the start commit, or the start commit itself was amended or rebased away.
+    /// nil when the branch still contains its start commit (or is gone: `measure` says so).
+    private static func rewritten(_ task: PlannedTask, in repository: Repository) throws -> String? {
+        guard let start = task.baseCommit, let head = try repository.branch(named: task.branch)?.target,
+            try !repository.isAncestor(start, of: head)
+        else { return nil }
+        return "its branch \(task.branch) no longer contains its start commit \(start.short) (reset below it,"
+            + " or rewritten by an amend or rebase); nothing was committed and its worktree is kept as it is"
     }
 
     /// Measures the branch from the task's own repository when its worktree cannot be used.

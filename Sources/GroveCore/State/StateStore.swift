@@ -23,14 +23,27 @@ public final class StateStore: Sendable {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try GroveHome.createPrivateDirectory(atPath: directory)
         }
+        Self.makePrivate(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
         configuration.label = "grove.state"
         pool = try Self.openPool(path: path, configuration: configuration, patience: busyTimeout)
         try Self.migrate(pool, path: path)
+    }
+
+    /// The database is created 0600 before SQLite opens it, and SQLite gives its `-wal` and `-shm`
+    /// files the database's mode; a database an older grove made readable to others is tightened
+    /// (it is grove's own file, never the user's).
+    private static func makePrivate(_ path: String) {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            GroveHome.createPrivateFile(atPath: path)
+        } else if info.st_mode & 0o077 != 0 {
+            for file in [path, path + "-wal", path + "-shm"] { chmod(file, info.st_mode & 0o700) }
+        }
     }
 
     /// Opens the pool, waiting out another process that is creating the same database: switching
@@ -60,8 +73,19 @@ public final class StateStore: Sendable {
     /// The number the next run of `home` will get, creating nothing: 1 when there is no database.
     /// Planning names branches and worktrees after it before anything is stored; `createRun(expecting:)`
     /// then checks that no other grove took it meanwhile.
+    ///
+    /// It reads through one plain connection, not the pool: opening a pool writes (GRDB creates
+    /// and drops a table so that the WAL file exists), and bad input must leave the home as it
+    /// was, byte for byte. (A read-only connection would leave `-wal` and `-shm` files behind; this
+    /// one, the last to close, removes the ones it made.)
     public static func nextRunNumber(home: GroveHome) throws -> Int {
-        try existing(home: home)?.nextRunNumber() ?? 1
+        guard FileManager.default.fileExists(atPath: home.database) else { return 1 }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        if let number = try? DatabaseQueue(path: home.database, configuration: configuration).read(nextRunNumber) {
+            return number
+        }
+        return try existing(home: home)?.nextRunNumber() ?? 1
     }
 
     /// The number the next run will get.
