@@ -222,7 +222,7 @@ struct MergeRecoveryTests {
 
         let rerun = try scenario.grove(["merge"])
         #expect(rerun.status == 1, "\(rerun.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: worktree))
+        #expect(!FileManager.default.fileExists(atPath: worktree), "\(rerun.stdout)\(rerun.stderr)")
         #expect(try scenario.tip("one") == nil)
         #expect(try scenario.repo.output("worktree", "list").split(separator: "\n").count == 2)
         #expect(try scenario.repo.revParse("main^{tree}") == Self.reference.tree)

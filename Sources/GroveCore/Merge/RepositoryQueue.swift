@@ -630,7 +630,9 @@ final class RepositoryQueue: Sendable {
             repository.commonDirectory + "/" + $0 + ".lock"
         }
         for path in try repository.checkouts(of: row.base) + repository.checkouts(of: row.branch) {
-            files.append(try Repository.open(at: path).gitDirectory + "/index.lock")
+            if let checkout = try? Repository.openWorkingTree(at: path) {
+                files.append(checkout.gitDirectory + "/index.lock")
+            }
         }
         func madeDuringTheStep(_ file: String) -> Bool {
             let attributes = try? FileManager.default.attributesOfItem(atPath: file)
@@ -704,8 +706,10 @@ final class RepositoryQueue: Sendable {
         guard candidate.tip != candidate.oldTip, let path = try repository.checkouts(of: task.branch).first else {
             return
         }
-        let worktree = try Repository.open(at: path)
-        guard let head = try worktree.headCommit(), head == candidate.oldTip || head == candidate.tip else { return }
+        // One whose removal was cut off (its `.git` already gone) is not a worktree to put back.
+        guard let worktree = try? Repository.openWorkingTree(at: path),
+            let head = try worktree.headCommit(), head == candidate.oldTip || head == candidate.tip
+        else { return }
         try Self.putBack(worktree, to: head, from: head == candidate.tip ? candidate.oldTip : candidate.tip)
     }
 
