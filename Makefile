@@ -31,9 +31,9 @@ build debug:
 test:
 	$(SWIFT) test --disable-xctest
 
-## test-long: the fuzz and property suites at full volume (GROVE_TEST_LONG=1); not part of CI
+## test-long: the fuzz, property and fault suites at full volume (GROVE_TEST_LONG=1); not part of CI
 test-long:
-	GROVE_TEST_LONG=1 $(SWIFT) test --disable-xctest --filter 'Fuzz|Property'
+	GROVE_TEST_LONG=1 $(SWIFT) test --disable-xctest --filter 'Fuzz|Property|FaultTests|MergeRecovery'
 
 ## bench: grove against same-run baselines, scenarios B1-B7 (Benchmarks/run.sh; a Markdown
 ## table on stdout, bench-results.json); REPEAT=N pairs per scenario (default 5)
