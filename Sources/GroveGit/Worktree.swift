@@ -158,7 +158,13 @@ extension Repository {
             case .none: options.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE.rawValue
             }
             var out: OpaquePointer?
-            let result = git_worktree_add(&out, pointer, adminName, path, &options)
+            let result: Int32
+            switch checkout {
+            case .full:
+                result = git_worktree_add(&out, pointer, adminName, path, &options)
+            case .none:
+                result = registerWorktree(adminName, at: path, branch: branch, lock: lock, out: &out)
+            }
             if result < 0 || out == nil {
                 let error = GitError.last("git_worktree_add", code: result)
                 // libgit2 1.5.1 leaves its partial admin entry and directory behind (#4977).
@@ -176,6 +182,58 @@ extension Repository {
             guard let out else { throw GitError.last("git_worktree_add", code: result) }
             return Worktree(owning: out, repository: self)
         }
+    }
+
+    /// What `git_worktree_add` does for a worktree without a checkout — the admin entry's
+    /// `gitdir`, `commondir`, `HEAD` (and `locked`), the worktree's `.git` file — without its
+    /// check that no other worktree has the branch, which in libgit2 1.5.1 opens every existing
+    /// worktree as a repository (the 450th task of a run took 144 ms to add, under the admin
+    /// lock). The same check reads each worktree's `HEAD` file instead. Files are written as
+    /// libgit2 writes them (absolute paths). Returns 0 or a libgit2 error code with the error set;
+    /// the caller removes what a failure left.
+    private func registerWorktree(
+        _ adminName: String, at path: String, branch: String, lock: Bool, out: inout OpaquePointer?
+    ) -> Int32 {
+        let reference = "refs/heads/" + branch
+        if let holder = worktreeHeads().first(where: { $0.head == reference }) {
+            git_error_set_str(
+                Int32(GIT_ERROR_WORKTREE.rawValue), "reference is already checked out in \(holder.path)")
+            return GIT_EEXISTS.rawValue
+        }
+        let admin = commonDirectory + "/worktrees/" + adminName
+        let fileManager = FileManager.default
+        do {
+            try fileManager.createDirectory(atPath: commonDirectory + "/worktrees", withIntermediateDirectories: true)
+            guard mkdir(admin, 0o777) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            if lock { try Data().write(to: URL(fileURLWithPath: admin + "/locked")) }
+            guard mkdir(path, 0o777) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            try Data("gitdir: \(admin)\n".utf8).write(to: URL(fileURLWithPath: path + "/.git"))
+            try Data("\(commonDirectory)/\n".utf8).write(to: URL(fileURLWithPath: admin + "/commondir"))
+            try Data("\(path)/.git\n".utf8).write(to: URL(fileURLWithPath: admin + "/gitdir"))
+            try Data("ref: \(reference)\n".utf8).write(to: URL(fileURLWithPath: admin + "/HEAD"))
+        } catch {
+            git_error_set_str(
+                Int32(GIT_ERROR_OS.rawValue), "could not add worktree \(path): \(error.localizedDescription)")
+            return -1
+        }
+        return git_worktree_lookup(&out, pointer, adminName)
+    }
+
+    /// The branch each checkout has in its `HEAD` file (`refs/heads/…`, or nil when detached):
+    /// the main checkout's (unless bare) and every linked worktree's.
+    private func worktreeHeads() -> [(path: String, head: String?)] {
+        func head(_ file: String) -> String? {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+            let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return line.hasPrefix("ref: ") ? String(line.dropFirst(5)) : nil
+        }
+        var heads: [(path: String, head: String?)] = []
+        if !isBare { heads.append((workingDirectory ?? commonDirectory, head(commonDirectory + "/HEAD"))) }
+        let directory = commonDirectory + "/worktrees"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            heads.append((directory + "/" + name, head(directory + "/" + name + "/HEAD")))
+        }
+        return heads
     }
 
     /// Creates `directory` and any missing parents; returns those it created, deepest first.

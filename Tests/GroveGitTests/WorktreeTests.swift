@@ -517,6 +517,35 @@ struct WorktreeTests {
 
     /// Worktrees made by `git worktree add` (relative `commondir`, `logs/HEAD`) are seen and
     /// handled like grove's own.
+    /// Without a checkout, grove writes the admin entry itself (no scan that opens every other
+    /// worktree): git must see the same worktree, and the same refusals must hold.
+    @Test func aWorktreeAddedWithoutACheckoutIsGitsOwnAndRefusesABranchInUse() throws {
+        let sandbox = try Sandbox()
+        let (repo, repository) = try repositoryWithBranch(sandbox, branches: ["task", "other"])
+        let first = sandbox.child("first")
+        let worktree = try repository.addWorktree(at: first, branch: "task", lock: true, checkout: .none)
+        #expect(worktree.isValid)
+        #expect(try worktree.lockReason() == "")
+        #expect(try worktree.openRepository().headBranchName() == "task")
+        let listed = try repo.output("worktree", "list", "--porcelain")
+        #expect(listed.contains("worktree \(canonicalPath(first))\nHEAD "))
+        #expect(listed.contains("branch refs/heads/task\nlocked"))
+
+        let second = sandbox.child("wts/second")
+        let error = try #require(throws: GitError.self) {
+            try repository.addWorktree(at: second, branch: "task", checkout: .none)
+        }
+        #expect(error.message.contains("checked out"))
+        #expect(!exists(second))
+        #expect(throws: GitError.self) {
+            try repository.addWorktree(at: sandbox.child("third"), branch: "main", checkout: .none)
+        }
+        #expect(adminEntries(repo) == ["first"])
+        _ = try repository.addWorktree(at: sandbox.child("fourth"), branch: "other", checkout: .none)
+        #expect(adminEntries(repo) == ["first", "fourth"])
+        try expectFsckClean(repo)
+    }
+
     @Test func worktreesMadeByGitAreListedAndRemovable() throws {
         let sandbox = try Sandbox()
         let (repo, repository) = try repositoryWithBranch(sandbox, branches: ["mine"])
