@@ -38,7 +38,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 /// it, and nothing changed on disk — refs, worktrees, every file under the sandbox, and no
 /// `$GROVE_HOME` (or, with an existing home, not one byte or mtime of it).
 @Suite("bad input to grove run: one line, exit 2, nothing changed")
-struct BadInputTests {
+struct BadInputTests: GroveCommandSuite {
     let sandbox: Sandbox
     let repo: TestRepository
     let home: String
@@ -58,10 +58,9 @@ struct BadInputTests {
         _ = empty
     }
 
-    var environment: [String: String] { ["GROVE_HOME": home, "HOME": sandbox.path] }
-
-    func grove(_ arguments: [String]) throws -> ProcessResult {
-        try Shell.run([try builtBinary(), "run"] + arguments, in: repo.path, environment: environment, check: false)
+    /// `grove run` with `arguments`.
+    func groveRun(_ arguments: [String]) throws -> ProcessResult {
+        try grove(["run"] + arguments)
     }
 
     /// refs and worktrees of the main repository as git reports them, and every file under the
@@ -469,7 +468,7 @@ struct BadInputTests {
         for input in Self.allInputs {
             try write(input)
             let before = try snapshot()
-            expectRejected(try grove(input.arguments), input)
+            expectRejected(try groveRun(input.arguments), input)
             let after = try snapshot()
             #expect(after == before, "\(input.label) changed the disk:\n\(after.difference(from: before))")
             #expect(!FileManager.default.fileExists(atPath: home), "\(input.label) created \(home)")
@@ -481,18 +480,18 @@ struct BadInputTests {
     /// once, before planning (the next run number), the same way whatever the input, so every
     /// fifth input (a sample across syntax, types, names, repositories and flags) stands for all.
     @Test func inputsAreRejectedWithAnExistingHomeUntouched() throws {
-        let first = try grove(["--name", "earlier", "--", "sh", "-c", "echo hi > out.txt"])
+        let first = try groveRun(["--name", "earlier", "--", "sh", "-c", "echo hi > out.txt"])
         #expect(first.status == 0, "\(first.stderr)")
         for (index, input) in Self.allInputs.enumerated() where index % 5 == 0 {
             try write(input)
             // The listing covers refs and worktrees too (every file of every `.git`), so here
             // git's own view is left out: it halves the processes this loop starts.
             let before = try DiskSnapshot(repositories: [], directories: [sandbox.path])
-            expectRejected(try grove(input.arguments), input)
+            expectRejected(try groveRun(input.arguments), input)
             let after = try DiskSnapshot(repositories: [], directories: [sandbox.path])
             #expect(after == before, "\(input.label) changed the disk:\n\(after.difference(from: before))")
         }
-        let next = try grove(["--name", "later", "--", "true"])
+        let next = try groveRun(["--name", "later", "--", "true"])
         #expect(next.status == 0, "\(next.stderr)")
         #expect(FileManager.default.fileExists(atPath: home + "/worktrees/2/later"))
     }
@@ -505,7 +504,7 @@ struct BadInputTests {
             "an existing branch", ["--name", "taken", "--", "true"], at: "--name",
             "branch \"grove/1/taken\" already exists", "git -C \(repo.path) branch -D grove/1/taken")
         let before = try snapshot()
-        expectRejected(try grove(input.arguments), input)
+        expectRejected(try groveRun(input.arguments), input)
         #expect(try snapshot() == before)
         #expect(!FileManager.default.fileExists(atPath: home))
     }
@@ -533,12 +532,10 @@ struct BadInputTests {
             command: no-such-program-grove-test --flag
           - name: fine
         """.write(toFile: repo.path + "/grove.yaml", atomically: false, encoding: .utf8)
-        let result = try grove(["grove.yaml"])
+        let result = try groveRun(["grove.yaml"])
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stderr.contains("command not found: no-such-program-grove-test (exit 127)"), "\(result.stderr)")
-        let status = try Shell.run(
-            [try builtBinary(), "status", "--json"], in: repo.path, environment: environment, check: false)
-        let report = try JSONDecoder().decode(StatusReport.self, from: Data(status.stdout.utf8))
+        let report = try status()
         let tasks = Dictionary(uniqueKeysWithValues: report.tasks.map { ($0.name, $0) })
         #expect(tasks["argv"]?.state == .failed)
         #expect(tasks["argv"]?.exitCode == 127)

@@ -12,7 +12,7 @@ import Testing
 /// database passes SQLite's integrity check, `git fsck` is clean; a merge that meets the other's
 /// lock exits 3 naming its pid, changes nothing, and lands everything when run again.
 @Suite("Concurrency faults")
-struct ConcurrencyFaultTests {
+struct ConcurrencyFaultTests: GroveCommandSuite {
     /// Rounds of the race on one repository: 3 by default, 20 with `GROVE_TEST_LONG=1`.
     static let rounds = ProcessInfo.processInfo.environment["GROVE_TEST_LONG"] == "1" ? 20 : 3
     /// Tasks of each run.
@@ -30,18 +30,8 @@ struct ConcurrencyFaultTests {
 
     var environment: [String: String] { ["GROVE_HOME": home, "HOME": sandbox.path, "NO_COLOR": "1"] }
 
-    func grove(_ arguments: [String]) throws -> ProcessResult {
-        try Shell.run([try builtBinary()] + arguments, in: repo.path, environment: environment, check: false)
-    }
-
     func start(_ arguments: [String]) throws -> BackgroundProcess {
         try BackgroundProcess([try builtBinary()] + arguments, in: repo.path, environment: environment)
-    }
-
-    func status(_ run: Int) throws -> StatusReport {
-        let result = try grove(["status", "\(run)", "--json"])
-        #expect(result.status == 0, "\(result.stderr)")
-        return try JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
     }
 
     /// SQLite's own verdict on the state database.

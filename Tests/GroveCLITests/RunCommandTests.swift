@@ -6,7 +6,7 @@ import Testing
 /// `grove run` driven as a user would: the built binary, real repositories, real processes,
 /// `grove status --json` from another process, and the git CLI as the second opinion.
 @Suite("grove run")
-struct RunCommandTests {
+struct RunCommandTests: GroveCommandSuite {
     let sandbox: Sandbox
     let repo: TestRepository
     let home: String
@@ -15,21 +15,6 @@ struct RunCommandTests {
         sandbox = try Sandbox()
         repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
         home = sandbox.child("home")
-    }
-
-    /// The environment of every grove the tests start: its own home, and a user home with no
-    /// git config, so nothing of the host leaks in.
-    var environment: [String: String] { ["GROVE_HOME": home, "HOME": sandbox.path] }
-
-    func grove(_ arguments: [String], in directory: String? = nil) throws -> ProcessResult {
-        try Shell.run(
-            [try builtBinary()] + arguments, in: directory ?? repo.path, environment: environment, check: false)
-    }
-
-    func status(_ run: Int? = nil) throws -> StatusReport {
-        let result = try grove(["status", "--json"] + (run.map { [String($0)] } ?? []))
-        #expect(result.status == 0, "\(result.stderr)")
-        return try JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
     }
 
     @Test func eightSleepsWithEightJobsShowASpeedupAboveFour() throws {

@@ -10,7 +10,7 @@ import Testing
 /// repositories, the built binary, real processes; the git CLI and the kernel's process table as
 /// the second opinion.
 @Suite("RunFaults")
-struct RunFaultTests {
+struct RunFaultTests: GroveCommandSuite {
     let sandbox: Sandbox
     let repo: TestRepository
     let home: String
@@ -19,20 +19,6 @@ struct RunFaultTests {
         sandbox = try Sandbox()
         repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
         home = sandbox.child("home")
-    }
-
-    var environment: [String: String] { ["GROVE_HOME": home, "HOME": sandbox.path] }
-
-    func grove(_ arguments: [String], home: String? = nil) throws -> ProcessResult {
-        var environment = environment
-        if let home { environment["GROVE_HOME"] = home }
-        return try Shell.run([try builtBinary()] + arguments, in: repo.path, environment: environment, check: false)
-    }
-
-    func status(_ run: Int, home: String? = nil) throws -> StatusReport {
-        let result = try grove(["status", "--json", String(run)], home: home)
-        #expect(result.status == 0, "\(result.stderr)")
-        return try JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
     }
 
     /// The worktree admin entries and the files in them, for a failure message.
@@ -102,7 +88,7 @@ struct RunFaultTests {
         var states: [TaskState: Int] = [:]
         for round in 1...rounds {
             let window = Self.killWindows[(round - 1) % Self.killWindows.count]
-            let delay = random.next(in: window)
+            let delay = random.double(in: window)
             let comment = "round \(round), seed \(seed), kill after \(String(format: "%.3f", delay)) s"
             let run = try BackgroundProcess(
                 [try builtBinary(), "run", sandbox.child("grove.yaml")], in: repo.path, environment: environment)
@@ -399,9 +385,10 @@ struct RunFaultTests {
         let disk = try SmallDisk(at: sandbox.child("small-home"), size: "2m")
         defer { disk.unmount() }
 
-        let run = try grove(["run", "--count", "4", "--name", "t", "-j", "1", "--", "true"], home: disk.path)
+        let run = try grove(
+            ["run", "--count", "4", "--name", "t", "-j", "1", "--", "true"], environment: ["GROVE_HOME": disk.path])
         #expect(run.status == 1, "\(run.stderr)")
-        let report = try status(1, home: disk.path)
+        let report = try status(1, environment: ["GROVE_HOME": disk.path])
         #expect(report.state == .finished)
         let failed = report.tasks.filter { $0.state == .failed }
         let succeeded = report.tasks.filter { $0.state == .succeeded }
@@ -426,9 +413,9 @@ struct RunFaultTests {
 
         // Room again: the failed tasks are made and run; nothing else changes.
         try disk.resize("16m")
-        let retry = try grove(["retry", "1"], home: disk.path)
+        let retry = try grove(["retry", "1"], environment: ["GROVE_HOME": disk.path])
         #expect(retry.status == 0, "\(retry.stderr)")
-        #expect(try status(1, home: disk.path).tasks.allSatisfy { $0.state == .succeeded })
+        #expect(try status(1, environment: ["GROVE_HOME": disk.path]).tasks.allSatisfy { $0.state == .succeeded })
         #expect(try prunable() == "")
     }
 }
@@ -572,25 +559,6 @@ enum TaskProcesses {
             return "\(pid): "
                 + data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
         }.joined(separator: "; ")
-    }
-}
-
-/// SplitMix64: the same kill moments for the same seed, on every machine.
-struct SeededRandom {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-
-    mutating func next(in range: ClosedRange<Double>) -> Double {
-        range.lowerBound + Double(next() >> 11) / Double(1 << 53) * (range.upperBound - range.lowerBound)
     }
 }
 

@@ -8,7 +8,7 @@ import Testing
 /// repository of another user is refused. (Credentials in URLs are redacted everywhere: see
 /// RemoteRunCommandTests.)
 @Suite("security: symlinks, shells, permissions, ownership")
-struct SecurityTests {
+struct SecurityTests: GroveCommandSuite {
     let sandbox: Sandbox
     let repo: TestRepository
     let home: String
@@ -34,12 +34,6 @@ struct SecurityTests {
     }
 
     var environment: [String: String] { ["GROVE_HOME": home, "HOME": outside, "NO_COLOR": "1"] }
-
-    func grove(_ arguments: [String], environment extra: [String: String] = [:]) throws -> ProcessResult {
-        try Shell.run(
-            [try builtBinary()] + arguments, in: repo.path, environment: environment.merging(extra) { $1 },
-            check: false)
-    }
 
     /// The folders a followed link would empty, byte for byte.
     func outsideSnapshot() throws -> DiskSnapshot {

@@ -6,7 +6,7 @@ import Testing
 /// Execution strategies driven as a user would: `--retries`, `--first`, `depends_on` pipelines
 /// and `grove retry`, with the built binary, real processes and the git CLI as the second opinion.
 @Suite("execution strategies")
-struct StrategyCommandTests {
+struct StrategyCommandTests: GroveCommandSuite {
     let sandbox: Sandbox
     let repo: TestRepository
     let home: String
@@ -15,20 +15,6 @@ struct StrategyCommandTests {
         sandbox = try Sandbox()
         repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
         home = sandbox.child("home")
-    }
-
-    var environment: [String: String] { ["GROVE_HOME": home, "HOME": sandbox.path] }
-
-    func grove(_ arguments: [String], extra: [String: String] = [:]) throws -> ProcessResult {
-        try Shell.run(
-            [try builtBinary()] + arguments, in: repo.path, environment: environment.merging(extra) { $1 },
-            check: false)
-    }
-
-    func status(_ run: Int? = nil) throws -> StatusReport {
-        let result = try grove(["status", "--json"] + (run.map { [String($0)] } ?? []))
-        #expect(result.status == 0, "\(result.stderr)")
-        return try JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
     }
 
     func events(_ result: ProcessResult) -> [[String: Any]] {
@@ -49,7 +35,7 @@ struct StrategyCommandTests {
         let counter = sandbox.child("counter")
         let result = try grove(
             ["run", "--name", "flaky", "--retries", "2", "--", Fixtures.agent("flaky")],
-            extra: ["FLAKY_COUNTER": counter])
+            environment: ["FLAKY_COUNTER": counter])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(
             result.stderr.contains("[flaky] attempt 1 failed (exit 1); trying again (attempt 2)"), "\(result.stderr)")
@@ -76,7 +62,8 @@ struct StrategyCommandTests {
 
     @Test func withoutRetriesTheFirstFailureStands() throws {
         let result = try grove(
-            ["run", "--name", "flaky", "--", Fixtures.agent("flaky")], extra: ["FLAKY_COUNTER": sandbox.child("c")])
+            ["run", "--name", "flaky", "--", Fixtures.agent("flaky")],
+            environment: ["FLAKY_COUNTER": sandbox.child("c")])
         #expect(result.status == 1)
         let task = try #require(try status().tasks.first)
         #expect(task.state == .failed)

@@ -45,7 +45,7 @@ struct MergeQueuePropertyTests {
 
     @Test(arguments: seeds)
     func theQueueLandsWhatGitPredicts(seed: UInt64) async throws {
-        var random = PropertyRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         let scenario = Scenario(&random)
         let context = "seed \(seed) (replay: GROVE_PROPERTY_SEED=\(seed))\n\(scenario)"
         let (fixture, records) = try await Self.setUp(scenario, context: context)
@@ -69,7 +69,7 @@ struct MergeQueuePropertyTests {
     /// second merge, on the base as it is then.
     @Test(arguments: killSeeds)
     func aMergeKilledAnywhereEndsWhereGitPredicts(seed: UInt64) async throws {
-        var random = PropertyRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         let scenario = Scenario(&random)
         let steps = Failpoint.steps.filter { scenario.checked || !["checking", "checked"].contains($0) }
         // At a failpoint, or (a third of the cases) after a random time, wherever grove is then.
@@ -457,26 +457,6 @@ struct MergeQueuePropertyTests {
     }
 }
 
-/// SplitMix64: a small, fast generator whose whole state is its seed, so a case is replayed
-/// from the seed alone.
-struct PropertyRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func chance(_ probability: Double) -> Bool { Double.random(in: 0..<1, using: &self) < probability }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
-}
-
 extension MergeQueuePropertyTests {
     /// One change a task (or base) makes to its working tree, as a line of shell. Changes to a
     /// file that is not there (renamed or deleted on the way) do nothing.
@@ -572,7 +552,7 @@ extension MergeQueuePropertyTests {
         /// `--on-conflict stop`.
         var stopOnConflict: Bool
 
-        init(_ random: inout PropertyRandom) {
+        init(_ random: inout SeededRandom) {
             let fileCount = random.int(3...6)
             var names: [String] = []
             for index in 0..<fileCount {
@@ -642,7 +622,7 @@ extension MergeQueuePropertyTests {
         static let lines = 16
 
         static func edit(
-            _ random: inout PropertyRandom, task: String, commit: Int, edit: Int, files: [String]
+            _ random: inout SeededRandom, task: String, commit: Int, edit: Int, files: [String]
         ) -> Edit {
             let file = random.pick(files)
             let text = "\(task) c\(commit) e\(edit)"

@@ -1,33 +1,14 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import GroveCore
 
-/// SplitMix64: tiny, fast, and the same sequence for the same seed on every machine, so a
-/// failing input is replayed with `GROVE_FUZZ_SEED=<seed>`.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(1, bound))) }
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-}
-
 /// Task files made from the grammar (every key, values of every type, YAML's odd corners)
 /// and mutations of them (bytes flipped, cut, spliced, lines doubled).
 struct TaskFileGenerator {
-    var random: SplitMix64
+    var random: SeededRandom
     /// Earlier inputs, for splicing.
     var corpus: [String] = []
     /// This file keeps to known keys and well-typed values (so that some files are accepted and
@@ -46,7 +27,7 @@ struct TaskFileGenerator {
         "]", ",", ":", "? ", "- ",
     ]
 
-    init(seed: UInt64) { random = SplitMix64(seed: seed) }
+    init(seed: UInt64) { random = SeededRandom(seed: seed) }
 
     mutating func next() -> String {
         let text: String
