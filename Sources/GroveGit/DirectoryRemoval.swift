@@ -47,7 +47,10 @@ public enum DirectoryRemoval {
 
     private static func removeContents(of directory: Int32, path: String, device: dev_t) throws {
         // Names first, then removals: a directory is not changed while it is being read.
-        for (name, type) in try entries(of: directory, path: path) {
+        guard let entries = DirectoryEntries.read(directory) else {
+            throw Failure(path: path, operation: "read", code: errno)
+        }
+        for (name, type) in entries {
             let isDirectory: Bool
             if type == UInt8(DT_UNKNOWN) {
                 var status = stat()
@@ -84,26 +87,5 @@ public enum DirectoryRemoval {
         guard unlinkat(parent, name, AT_REMOVEDIR) == 0 else {
             throw Failure(path: path, operation: "remove", code: errno)
         }
-    }
-
-    /// The names and `d_type`s in an open directory, without `.` and `..`.
-    private static func entries(of directory: Int32, path: String) throws -> [(String, UInt8)] {
-        let copy = dup(directory)
-        guard copy >= 0, let stream = fdopendir(copy) else {
-            let code = errno
-            if copy >= 0 { close(copy) }
-            throw Failure(path: path, operation: "read", code: code)
-        }
-        defer { closedir(stream) }
-        var entries: [(String, UInt8)] = []
-        errno = 0
-        while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { entries.append((name, entry.pointee.d_type)) }
-        }
-        if errno != 0 { throw Failure(path: path, operation: "read", code: errno) }
-        return entries
     }
 }

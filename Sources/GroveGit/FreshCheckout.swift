@@ -34,7 +34,7 @@ enum FreshCheckout {
         guard let workingDirectory = repository.workingDirectory else {
             throw NotApplicable(reason: "bare repository")
         }
-        if try repository.configString("core.symlinks").map({ isFalse($0) }) ?? false {
+        if try repository.configBool("core.symlinks") == false {
             throw NotApplicable(reason: "core.symlinks is off")
         }
         let entries = try FileManager.default.contentsOfDirectory(atPath: workingDirectory)
@@ -59,10 +59,6 @@ enum FreshCheckout {
             throw NotApplicable(reason: "the index just written cannot be read")
         }
         return WorkingTreeSnapshot(head: head, index: WorkingTreeSnapshot.FileState(indexStatus), root: written)
-    }
-
-    private static func isFalse(_ value: String) -> Bool {
-        ["false", "no", "off", "0"].contains(value.lowercased())
     }
 
     /// A name libgit2 (with core.protectNTFS, on by default) might refuse or treat specially is

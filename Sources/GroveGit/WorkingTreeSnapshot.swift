@@ -100,7 +100,7 @@ extension Repository {
         racy: inout [String]
     ) -> Bool {
         let isRoot = path.isEmpty
-        guard let names = entryNames(descriptor) else { return false }
+        guard let names = DirectoryEntries.read(descriptor)?.map(\.name) else { return false }
         var seen = 0
         for name in names {
             if isRoot && name == ".git" { continue }
@@ -121,30 +121,11 @@ extension Repository {
                 let child = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 guard child >= 0 else { return false }
                 defer { close(child) }
-                guard entryNames(child)?.isEmpty == true else { return false }
+                guard DirectoryEntries.read(child)?.isEmpty == true else { return false }
             } else {
                 return false  // a new file or directory (perhaps ignored: a full status decides)
             }
         }
         return seen == expected.count
-    }
-
-    /// The names in an open directory, without `.` and `..`; nil when it cannot be read.
-    private static func entryNames(_ descriptor: Int32) -> [String]? {
-        let copy = dup(descriptor)
-        guard copy >= 0 else { return nil }
-        guard let directory = fdopendir(copy) else {
-            close(copy)
-            return nil
-        }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
     }
 }
