@@ -136,6 +136,10 @@ enum FreshCheckout {
                     snapshot.files[String(cString: cName)] = try writeFile(
                         id, named: cName, in: directory, path: path, mode: executable ? 0o777 : 0o666)
                 case GIT_FILEMODE_LINK:
+                    // git and libgit2 refuse a symlinked `.gitmodules` (and its kin): their call.
+                    guard strncasecmp(cName, ".git", 4) != 0 else {
+                        throw NotApplicable(reason: "a symlink named \(String(cString: cName))")
+                    }
                     snapshot.files[String(cString: cName)] = try writeLink(id, named: cName, in: directory, path: path)
                 case GIT_FILEMODE_COMMIT:
                     // A submodule: an empty directory, as git and libgit2 leave it; its index

@@ -76,6 +76,20 @@ import Testing
         #expect(try String(contentsOfFile: path + "/README.md", encoding: .utf8) == "hello\n")
     }
 
+    @Test func aSymlinkNamedLikeGitsOwnFilesIsLeftToLibgit2() throws {
+        let sandbox = try Sandbox()
+        let repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
+        try FileManager.default.createSymbolicLink(atPath: repo.path + "/.gitignore", withDestinationPath: "README.md")
+        try repo.git("add", ".gitignore")
+        try repo.git("commit", "-q", "-m", "a linked .gitignore")
+        try repo.git("branch", "task")
+        let path = sandbox.child("wt")
+        let repository = try repo.open().addWorktree(at: path, branch: "task", checkout: .none).openRepository()
+        #expect(throws: FreshCheckout.NotApplicable.self) {
+            try FreshCheckout.write(repository, head: try #require(try repository.headCommit()))
+        }
+    }
+
     @Test(arguments: [".git", ".GIT", ".git. ", "git~1", "a\\b", "c:d"])
     func namesLibgit2MightRefuseAreNotPlain(_ name: String) {
         #expect(!FreshCheckout.isPlainName(name))
