@@ -1,6 +1,9 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+/// grove's own targets treat every warning as an error; the dependencies' warnings are theirs.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
 let package = Package(
     name: "grove",
     platforms: [.macOS(.v15)],
@@ -22,7 +25,7 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
-        .target(name: "GroveGit", dependencies: ["Clibgit2"]),
+        .target(name: "GroveGit", dependencies: ["Clibgit2"], swiftSettings: strict),
         .target(
             name: "GroveCore",
             dependencies: [
@@ -30,7 +33,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
-            ]
+            ],
+            swiftSettings: strict
         ),
         .target(
             name: "GroveCLI",
@@ -38,14 +42,15 @@ let package = Package(
                 "GroveCore",
                 "GroveGit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: strict
         ),
-        .executableTarget(name: "grove", dependencies: ["GroveCLI"]),
+        .executableTarget(name: "grove", dependencies: ["GroveCLI"], swiftSettings: strict),
         // Real repositories in temporary directories and the git CLI as the second opinion.
-        .target(name: "TestSupport", dependencies: ["GroveGit"], path: "Tests/TestSupport"),
-        .testTarget(name: "GroveGitTests", dependencies: ["GroveGit", "TestSupport"]),
-        .testTarget(name: "GroveCoreTests", dependencies: ["GroveCore", "GroveGit", "TestSupport"]),
-        .testTarget(name: "GroveCLITests", dependencies: ["GroveCLI", "GroveCore", "GroveGit", "TestSupport"]),
-        .testTarget(name: "FixturesTests"),
+        .target(name: "TestSupport", dependencies: ["GroveGit"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "GroveGitTests", dependencies: ["GroveGit", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "GroveCoreTests", dependencies: ["GroveCore", "GroveGit", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "GroveCLITests", dependencies: ["GroveCLI", "GroveCore", "GroveGit", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "FixturesTests", swiftSettings: strict),
     ]
 )

@@ -71,7 +71,7 @@ extension Repository {
                 try GitError.check(
                     git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
                 options.callbacks = callbacks
-                try context.transport(remoteURL) {
+                _ = try context.transport(remoteURL) {
                     try withStrArray(toPush.map(\.sent)) { specs in
                         try GitError.check(git_remote_push(remote, specs, &options), "git_remote_push")
                     }

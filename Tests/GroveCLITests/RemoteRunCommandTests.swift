@@ -71,7 +71,7 @@ struct RemoteRunCommandTests {
         #expect(try cacheRepo.output("rev-list", "--count", "main..\(cloned.branch)") == "1")
         // A marker inside the clone survives the second run only if it is fetched, not cloned again.
         let marker = cache + "/grove-test-marker"
-        FileManager.default.createFile(atPath: marker, contents: Data())
+        _ = FileManager.default.createFile(atPath: marker, contents: Data())
 
         let upstream = try advance(url)
         let second = try grove(["run", "--repo", url, "--", "sh", "-c", "echo again >> README.md"])

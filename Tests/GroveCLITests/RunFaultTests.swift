@@ -156,7 +156,7 @@ struct RunFaultTests: GroveCommandSuite {
         let start = try repo.revParse("main")
         // t-1: its git was killed mid-commit (a stale index.lock), with work left in the worktree.
         let t1Admin = try repo.output("-C", home + "/worktrees/1/t-1", "rev-parse", "--absolute-git-dir")
-        FileManager.default.createFile(atPath: t1Admin + "/index.lock", contents: nil)
+        _ = FileManager.default.createFile(atPath: t1Admin + "/index.lock", contents: nil)
         try "work\n".write(toFile: home + "/worktrees/1/t-1/work.txt", atomically: false, encoding: .utf8)
         // t-2: killed while libgit2 wrote its branch.
         try "".write(toFile: repo.path + "/.git/refs/heads/grove/1/t-2.lock", atomically: false, encoding: .utf8)
@@ -169,7 +169,7 @@ struct RunFaultTests: GroveCommandSuite {
         try FileManager.default.createDirectory(
             atPath: repo.path + "/.git/worktrees/t-3", withIntermediateDirectories: true)
         try "../..\n".write(toFile: repo.path + "/.git/worktrees/t-3/commondir", atomically: false, encoding: .utf8)
-        FileManager.default.createFile(atPath: gate, contents: nil)
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
 
         let retry = try grove(["retry", "1"])
         #expect(retry.status == 0, "\(retry.stderr)")

@@ -253,7 +253,7 @@ struct StrategyCommandTests: GroveCommandSuite {
         let first = try grove(["run", file])
         #expect(first.status == 1)
         #expect(try status().tasks.map(\.state) == [.failed, .skipped, .succeeded])
-        FileManager.default.createFile(atPath: gate, contents: Data())
+        _ = FileManager.default.createFile(atPath: gate, contents: Data())
 
         let retry = try grove(["retry"])
         #expect(retry.status == 0, "\(retry.stderr)")
