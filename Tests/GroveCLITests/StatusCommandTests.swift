@@ -26,7 +26,7 @@ struct StatusCommandTests {
         }
         try store.updateTask(run: 1, name: "fix-auth") {
             $0.prepare(at: start)
-            $0.start(at: start.addingTimeInterval(0.5), slot: 0, pid: 100, pgid: 100)
+            $0.start(at: start.addingTimeInterval(0.5), slot: 0, claim: .processGroup(100))
             $0.finish(.succeeded, at: start.addingTimeInterval(4.25), exitCode: 0)
             $0.commits = 1
             $0.changedFiles = ["auth.go", "auth_test.go"]

@@ -56,7 +56,7 @@ struct PushPullRequestCommandTests {
             #"printf '%s\n' {title} "{branch}" '{repo}' x{base}y "<{body}>" 'a{task}b' > out.txt;"#
                 + " echo created https://example.test/pr/7.")
         let log = sandbox.child("pr.log")
-        let outcome = await command.run(values: values, in: sandbox.path, log: log)
+        let outcome = await command.run(values: values, run: 1, in: sandbox.path, log: log)
         #expect(outcome.exitCode == 0)
         #expect(outcome.url == "https://example.test/pr/7")
         #expect(outcome.log == log)
@@ -77,17 +77,17 @@ struct PushPullRequestCommandTests {
         let log = sandbox.child("pr.log")
         try "old output https://old.example/1\n".write(toFile: log, atomically: true, encoding: .utf8)
         let failed = await PullRequestCommand("echo see https://example.test/x; exit 3").run(
-            values: values, in: sandbox.path, log: log)
+            values: values, run: 1, in: sandbox.path, log: log)
         #expect(failed.exitCode == 3)
         #expect(!failed.succeeded)
         #expect(failed.url == "https://example.test/x")
         // Each attempt replaces the log: an earlier attempt's URL is never taken for this one's.
-        let quiet = await PullRequestCommand("true").run(values: values, in: sandbox.path, log: log)
+        let quiet = await PullRequestCommand("true").run(values: values, run: 1, in: sandbox.path, log: log)
         #expect(quiet.exitCode == 0)
         #expect(quiet.url == nil)
         // The command runs in the directory given, with the GROVE_PR_* variables set.
         let environment = await PullRequestCommand(#"echo "$PWD $GROVE_PR_TASK $GROVE_PR_BASE""#).run(
-            values: values, in: sandbox.path, log: log)
+            values: values, run: 1, in: sandbox.path, log: log)
         #expect(environment.exitCode == 0)
         let output = try String(contentsOfFile: log, encoding: .utf8)
         #expect(output == "\(URL(fileURLWithPath: sandbox.path).resolvingSymlinksInPath().path) t main\n")

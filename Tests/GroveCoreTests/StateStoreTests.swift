@@ -28,7 +28,7 @@ struct StateStoreTests {
         #expect(rows.map { $0[0] as? String } == ["grdb_migrations", "run", "task"])
         #expect(
             try SQLite.query(home.database, "SELECT identifier FROM grdb_migrations").map { $0[0] as? String } == [
-                "v1", "v2", "v3", "v4-clean", "v5-remote", "v6-strategies",
+                "v1", "v2", "v3", "v4-clean", "v5-remote", "v6-strategies", "v7-claims",
             ]
         )
         #expect(try SQLite.query(home.database, "PRAGMA journal_mode").first?.first as? String == "wal")
@@ -38,7 +38,7 @@ struct StateStoreTests {
         for column in [
             "run", "name", "repo", "base", "branch", "worktree", "command", "state", "exit_code", "signal",
             "reason", "queued_at", "started_at", "finished_at", "seconds", "commits", "changed_files", "log", "slot",
-            "pid", "pgid", "base_commit", "head_commit",
+            "claim", "base_commit", "head_commit",
         ] {
             #expect(columns.contains(column), "task.\(column)")
         }
@@ -85,7 +85,7 @@ struct StateStoreTests {
         #expect(failures.withLock { $0 } == 0)
         #expect(
             try SQLite.query(path, "SELECT identifier FROM grdb_migrations").map { $0[0] as? String } == [
-                "v1", "v2", "v3", "v4-clean", "v5-remote", "v6-strategies",
+                "v1", "v2", "v3", "v4-clean", "v5-remote", "v6-strategies", "v7-claims",
             ])
     }
 
@@ -101,7 +101,7 @@ struct StateStoreTests {
         #expect(try store.tasks(run: 1).map(\.name) == ["a", "b"])
 
         let updated = try store.updateTask(run: 1, name: "a") { task in
-            task.start(at: start.addingTimeInterval(1), slot: 0, pid: 100, pgid: 100)
+            task.start(at: start.addingTimeInterval(1), slot: 0, claim: .processGroup(100))
         }
         #expect(updated.state == .running)
         try store.updateTask(run: 1, name: "a") { task in
@@ -120,7 +120,7 @@ struct StateStoreTests {
         #expect(stored.instructions == "fix a")
         #expect(stored.startedAt == start.addingTimeInterval(1))
         #expect(stored.queuedAt == start)
-        #expect(stored.pid == 100 && stored.pgid == 100)
+        #expect(stored.claim == .processGroup(100))
         #expect(stored.slot == nil)
         #expect(try store.task(run: 1, name: "b")?.state == .queued)
         // Stored as plain words and JSON, readable by any SQLite client.
@@ -227,7 +227,7 @@ struct StateStoreTests {
             $0.start(at: start)
             $0.finish(.succeeded, at: start.addingTimeInterval(2), exitCode: 0)
         }
-        try store.updateTask(run: 1, name: "b") { $0.start(at: start.addingTimeInterval(3), pid: 77, pgid: 77) }
+        try store.updateTask(run: 1, name: "b") { $0.start(at: start.addingTimeInterval(3), claim: .processGroup(77)) }
         let live = try store.createRun(jobs: 1)  // this process: alive
 
         #expect(try store.markInterrupted() == [1])
@@ -238,7 +238,7 @@ struct StateStoreTests {
         let tasks = try store.tasks(run: 1)
         #expect(tasks.map(\.state) == [.succeeded, .cancelled, .cancelled])
         #expect(tasks[1].reason == "grove (pid \(deadPID)) ended before the task finished")
-        #expect(tasks[1].pgid == 77)
+        #expect(tasks[1].claim == .processGroup(77))
         #expect(tasks[0].reason == nil)
         #expect(try store.run(number: live.number)?.state == .running)
         #expect(try store.markInterrupted() == [])
@@ -334,6 +334,47 @@ struct StateStoreTests {
 }
 
 /// A second process on the database: Python's sqlite3 module, nothing of grove or GRDB.
+extension StateStoreTests {
+    /// A database written by the grove before typed claims (schema v6: a run finished, a merge
+    /// killed during its check, a run killed while its tasks ran): every pid column becomes the
+    /// same claim, and nothing else changes.
+    @Test func aVersionSixDatabaseMigratesItsPidColumnsToClaims() throws {
+        let sandbox = try Sandbox()
+        let home = GroveHome(path: sandbox.child("home"))
+        try FileManager.default.createDirectory(atPath: home.path, withIntermediateDirectories: true)
+        let fixture = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "StateFixtures/grove-v6.sqlite").path
+        try FileManager.default.copyItem(atPath: fixture, toPath: home.database)
+        let groups = try SQLite.query(home.database, "SELECT run, name, pid, pgid, state FROM task ORDER BY run, name")
+        let checks = try SQLite.query(
+            home.database, "SELECT run, task, check_pgid FROM merge WHERE check_pgid IS NOT NULL")
+        #expect(groups.count == 4 && checks.count == 1, "the fixture holds pids to migrate")
+
+        let store = try StateStore(home: home)
+        for row in groups {
+            let run = try #require(row[0] as? Int)
+            let name = try #require(row[1] as? String)
+            let pgid = try #require(row[3] as? Int)
+            let task = try #require(try store.task(run: run, name: name))
+            #expect(row[2] as? Int == pgid, "the old pid always equalled the pgid")
+            #expect(task.claim == .processGroup(Int32(pgid)), "\(name)")
+            #expect(task.state.rawValue == row[4] as? String)
+        }
+        let checkRun = try #require(checks[0][0] as? Int)
+        let checkTask = try #require(checks[0][1] as? String)
+        let checkGroup = try #require(checks[0][2] as? Int)
+        let merge = try #require(try store.merge(run: checkRun, task: checkTask))
+        #expect(merge.checkClaim == .processGroup(Int32(checkGroup)))
+        let columns = try SQLite.query(home.database, "SELECT name FROM pragma_table_info('task')").compactMap {
+            $0[0] as? String
+        }
+        #expect(!columns.contains("pid") && !columns.contains("pgid") && columns.contains("claim"))
+        let firstGroup = try #require(groups[0][3] as? Int)
+        let stored = try SQLite.query(home.database, "SELECT claim FROM task ORDER BY run, name LIMIT 1")
+        #expect(stored.first?.first as? String == #"{"kind":"process_group","pgid":\#(firstGroup)}"#)
+    }
+}
+
 private enum SQLite {
     /// Rows of `sql` as read by another process.
     static func query(_ path: String, _ sql: String) throws -> [[Any]] {

@@ -42,11 +42,14 @@ public final class MergeQueue: Sendable {
     public let queues: [Queue]
     /// The run's tasks that did not succeed: never queued.
     public let notQueued: [TaskRecord]
+    /// How checks are started.
+    let launcher: any TaskLauncher
 
     init(
         run: RunRecord, options: MergeOptions, store: StateStore, home: GroveHome, queues: [Queue],
-        notQueued: [TaskRecord]
+        notQueued: [TaskRecord], launcher: any TaskLauncher
     ) {
+        self.launcher = launcher
         self.run = run
         self.options = options
         self.store = store
@@ -58,7 +61,9 @@ public final class MergeQueue: Sendable {
     /// Chooses the run (the latest unless `options.run`) and its queues, and checks everything
     /// that can be checked before acting: bad input throws `MergeInputError` (or `StateError`
     /// for an unknown run) and nothing has changed.
-    public static func prepare(options: MergeOptions, store: StateStore, home: GroveHome) throws -> MergeQueue {
+    public static func prepare(
+        options: MergeOptions, store: StateStore, home: GroveHome, launcher: any TaskLauncher = LocalGroupLauncher()
+    ) throws -> MergeQueue {
         // A run whose grove died is marked interrupted first, so its succeeded tasks can land.
         _ = try? store.markInterrupted()
         let (run, tasks) = try store.runWithTasks(number: options.run)
@@ -103,7 +108,7 @@ public final class MergeQueue: Sendable {
         }
         return MergeQueue(
             run: run, options: options, store: store, home: home, queues: queues,
-            notQueued: tasks.filter { $0.state != .succeeded })
+            notQueued: tasks.filter { $0.state != .succeeded }, launcher: launcher)
     }
 
     /// Each base of a queue with the remote `--push` sends it to; a remote that is not
@@ -153,7 +158,8 @@ public final class MergeQueue: Sendable {
             for (index, queue) in queues.enumerated() {
                 let worker = RepositoryQueue(
                     repo: queue.repo, run: run, tasks: queue.tasks, pushes: queue.pushes, options: options,
-                    store: store, home: home, observer: observer, control: control, trash: trash)
+                    store: store, home: home, observer: observer, control: control, trash: trash,
+                    launcher: launcher)
                 group.addTask { (index, await worker.execute()) }
             }
             var reports: [(Int, RepositoryMergeReport)] = []

@@ -78,8 +78,9 @@ public struct MergeRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var checkLog: String?
     /// The check's verdict came from the cache: the same tree passed or failed before.
     public var checkCached: Bool
-    /// The check's process group while it runs, so a later merge can end it if grove died.
-    public var checkProcessGroup: Int32?
+    /// What the launcher started for the check while it runs, so a later merge can end it if
+    /// grove died.
+    public var checkClaim: ProcessClaim?
     /// The `grove merge` process that wrote the row.
     public var pid: Int32
     public var updatedAt: Date
@@ -108,7 +109,7 @@ public struct MergeRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
         case oldTip = "old_tip"
         case checkLog = "check_log"
         case checkCached = "check_cached"
-        case checkProcessGroup = "check_pgid"
+        case checkClaim = "check_claim"
         case updatedAt = "updated_at"
     }
 
@@ -181,11 +182,12 @@ extension StateStore {
         }
     }
 
-    /// Records the process group of a task's running check.
-    public func setCheckProcessGroup(run: Int, task: String, pgid: Int32) throws {
+    /// Records what the launcher started for a task's running check.
+    public func setCheckClaim(_ claim: ProcessClaim, run: Int, task: String) throws {
+        let json = String(decoding: try JSONEncoder().encode(claim), as: UTF8.self)
         try pool.write { db in
             try db.execute(
-                sql: "UPDATE merge SET check_pgid = ? WHERE run = ? AND task = ?", arguments: [pgid, run, task])
+                sql: "UPDATE merge SET check_claim = ? WHERE run = ? AND task = ?", arguments: [json, run, task])
         }
     }
 

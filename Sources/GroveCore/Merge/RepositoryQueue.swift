@@ -23,6 +23,8 @@ final class RepositoryQueue: Sendable {
     let control: RunControl
     /// Where landed tasks' worktrees go to be deleted in the background; nil: deleted in place.
     let trash: WorktreeTrash?
+    /// How checks are started, and how a dead merge's check is ended.
+    let launcher: any TaskLauncher
     /// Checkouts of base found without local changes by this queue. Each is looked at once
     /// (a full status costs ~45 ms in a 15,000-file tree, more than the rest of a landing);
     /// later landings rely on the move itself, which refuses to overwrite a local change.
@@ -31,8 +33,9 @@ final class RepositoryQueue: Sendable {
     init(
         repo: String, run: RunRecord, tasks: [TaskRecord], pushes: [(base: String, remote: String)] = [],
         options: MergeOptions, store: StateStore, home: GroveHome, observer: any MergeObserver, control: RunControl,
-        trash: WorktreeTrash? = nil
+        trash: WorktreeTrash? = nil, launcher: any TaskLauncher = LocalGroupLauncher()
     ) {
+        self.launcher = launcher
         self.repo = repo
         self.run = run
         self.tasks = tasks
@@ -521,15 +524,13 @@ final class RepositoryQueue: Sendable {
             command: .shell(command), workingDirectory: task.worktree,
             environment: checkEnvironment(task, candidate), unsetEnvironment: TaskEnvironment.removed,
             logFile: log, timeout: run.timeoutSeconds.map { .milliseconds(Int64($0 * 1000)) })
-        let handleName = "check \(repo) \(task.name)"
-        let handle = control.handle(for: handleName)
-        defer { control.release(handleName) }
         let store = self.store
         let outcome: ProcessOutcome
         do {
-            outcome = try await TaskProcess.run(spec, handle: handle) { pid in
-                // Recorded so a merge that finds this row after a crash can end the check's group.
-                _ = try? store.setCheckProcessGroup(run: task.run, task: task.name, pgid: pid)
+            let request = LaunchRequest(spec, purpose: .check, run: task.run, task: task.name)
+            outcome = try await launcher.run(request, control: control, as: "check \(repo) \(task.name)") { claim in
+                // Recorded so a merge that finds this row after a crash can end the check.
+                _ = try? store.setCheckClaim(claim, run: task.run, task: task.name)
             }
         } catch {
             try await Blocking.run { try self.undo(task, candidate) }
@@ -595,13 +596,8 @@ final class RepositoryQueue: Sendable {
     private func reconcile() async throws -> [String: TaskMergeOutcome] {
         var finished: [String: TaskMergeOutcome] = [:]
         for row in try store.inFlightMerges(repo: repo) {
-            if let group = row.checkProcessGroup, ProcessLiveness.isAlive(group) {
-                // The dead merge's check may still run in the worktree we are about to move.
-                ProcessGroup.send(SIGKILL, to: group)
-                for _ in 0..<100 where !ProcessGroup.isGone(group) {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-            }
+            // The dead merge's check may still run in the worktree we are about to move.
+            if let claim = row.checkClaim { await launcher.reap(claim) }
             let repo = self.repo
             let removed = try await Blocking.run { try Self.removeStaleLocks(of: row, in: repo) }
             let outcome = try await Blocking.run { try self.recover(row) }
@@ -683,7 +679,7 @@ final class RepositoryQueue: Sendable {
         record.reason = try cleanUp(task, candidate, record: &record, repository: repository)
         record.step = .cleaned
         record.result = .landed
-        record.checkProcessGroup = nil
+        record.checkClaim = nil
         try store.saveMerge(record)
         return Self.outcome(of: record)
     }

@@ -322,7 +322,8 @@ public struct BranchPusher: Sendable {
                 let values = PullRequestCommand.Values(
                     branch: task.branch, base: task.base, title: body.title, body: bodyPath(of: task.name),
                     repo: Self.repositoryValue(of: task), task: task.name)
-                let ran = await command.run(values: values, in: task.repo, log: pullRequestLogPath(of: task.name))
+                let ran = await command.run(
+                    values: values, run: task.run, in: task.repo, log: pullRequestLogPath(of: task.name))
                 record.prExitCode = ran.exitCode
                 record.prURL = ran.url
                 record.prLog = ran.log

@@ -137,10 +137,13 @@ public struct PullRequestCommand: Sendable, Equatable {
         public var succeeded: Bool { exitCode == 0 }
     }
 
-    /// Runs the command for one task in `directory` (stdin from /dev/null, stdout and stderr
-    /// written to `log`, replaced), as its own process group like a task's command, and finds the
-    /// PR URL in what it printed. Cancelling the calling task ends the group.
-    public func run(values: Values, in directory: String, log: String) async -> Outcome {
+    /// Runs the command for one task of `run` in `directory` (stdin from /dev/null, stdout and
+    /// stderr written to `log`, replaced), through the launcher like a task's command, and finds
+    /// the PR URL in what it printed. Cancelling the calling task ends it.
+    public func run(
+        values: Values, run: Int, in directory: String, log: String,
+        launcher: any TaskLauncher = LocalGroupLauncher()
+    ) async -> Outcome {
         var outcome = Outcome(log: log)
         // A fresh log per attempt: the URL is read from this attempt's output only.
         guard GroveHome.createPrivateFile(atPath: log, truncating: true) else {
@@ -151,7 +154,8 @@ public struct PullRequestCommand: Sendable, Equatable {
             command: .shell(shellCommand), workingDirectory: directory, environment: values.environment,
             unsetEnvironment: TaskEnvironment.removed, logFile: log)
         do {
-            let ended = try await TaskProcess.run(spec)
+            let request = LaunchRequest(spec, purpose: .pullRequest, run: run, task: values.task)
+            let ended = try await launcher.run(request, control: nil, as: values.task)
             switch ended.termination {
             case .exited(let code): outcome.exitCode = code
             case .signaled(let signal): outcome.signal = signal

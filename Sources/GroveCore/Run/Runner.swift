@@ -20,12 +20,15 @@ public final class Runner: Sendable {
     private let board: TaskBoard
     /// `grove retry`: the attempts each task made before this execution (empty for a new run).
     private let earlier: [String: Int]
+    /// How the tasks' processes are started: the runner only says what to run.
+    private let launcher: any TaskLauncher
 
     init(
         plan: Plan, store: StateStore, home: GroveHome, record: RunRecord, settled: [TaskRecord] = [],
-        earlier: [String: Int] = [:]
+        earlier: [String: Int] = [:], launcher: any TaskLauncher = LocalGroupLauncher()
     ) {
         self.earlier = earlier
+        self.launcher = launcher
         self.plan = plan
         self.store = store
         self.home = home
@@ -364,7 +367,8 @@ public final class Runner: Sendable {
             Self.appendLine("[grove] setup: \(Self.display(setup, task))", to: log)
             let outcome: ProcessOutcome
             do {
-                outcome = try await runProcess(setup, of: task, slot: slot, until: deadline, control: control)
+                outcome = try await runProcess(
+                    setup, as: .setup, of: task, slot: slot, until: deadline, control: control)
             } catch {
                 return AttemptEnding(
                     state: .failed, reason: "setup could not start: \(Self.describe(error))", retryable: false)
@@ -382,16 +386,17 @@ public final class Runner: Sendable {
         }
         let outcome: ProcessOutcome
         do {
-            outcome = try await runProcess(task.command, of: task, slot: slot, until: deadline, control: control) {
-                pid in
+            outcome = try await runProcess(
+                task.command, as: .command, of: task, slot: slot, until: deadline, control: control
+            ) { claim in
                 self.save {
                     try self.store.updateTask(run: self.plan.run, name: task.name) {
-                        $0.start(slot: slot, pid: pid, pgid: pid)
+                        $0.start(slot: slot, claim: claim)
                     }
                 }
                 var event = RunEvent(.taskStarted, run: self.plan.run, task: task.name)
                 event.slot = slot
-                event.pid = pid
+                event.pid = claim.processID
                 event.log = log
                 observer.handle(event)
             }
@@ -449,11 +454,12 @@ public final class Runner: Sendable {
             observer: observer, control: control)
     }
 
-    /// Runs one process of a task (setup or command) in its worktree, as its own group, with
+    /// Runs one process of a task (setup or command) in its worktree, through the launcher, with
     /// the task's environment and what is left of its time.
     private func runProcess(
-        _ command: TaskCommand, of task: PlannedTask, slot: Int, until deadline: ContinuousClock.Instant?,
-        control: RunControl, onStart: @escaping @Sendable (pid_t) -> Void = { _ in }
+        _ command: TaskCommand, as purpose: LaunchRequest.Purpose, of task: PlannedTask, slot: Int,
+        until deadline: ContinuousClock.Instant?, control: RunControl,
+        onStart: @escaping @Sendable (ProcessClaim) -> Void = { _ in }
     ) async throws -> ProcessOutcome {
         let processCommand: ProcessSpec.Command =
             switch command {
@@ -465,9 +471,8 @@ public final class Runner: Sendable {
             environment: TaskEnvironment.variables(for: task, run: plan.run, slot: slot),
             unsetEnvironment: TaskEnvironment.removed, logFile: logPath(of: task.name),
             timeout: deadline.map { max(.milliseconds(1), $0 - ContinuousClock().now) })
-        let handle = control.handle(for: task.name)
-        defer { control.release(task.name) }
-        return try await TaskProcess.run(spec, handle: handle, onStart: onStart)
+        let request = LaunchRequest(spec, purpose: purpose, run: plan.run, task: task.name)
+        return try await launcher.run(request, control: control, as: task.name, onStart: onStart)
     }
 
     /// Stores a task's final state (with what its branch holds, when known) and reports it;

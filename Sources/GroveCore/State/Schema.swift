@@ -163,6 +163,28 @@ enum Schema {
                 table.foreignKey(["run", "task"], references: "task", columns: ["run", "name"], onDelete: .cascade)
             }
         }
+        migrator.registerMigration("v7-claims") { db in
+            // What a launched process is, for recovery after a crash, as a typed claim (JSON:
+            // `{"kind":"process_group","pgid":…}`; later back ends add kinds) instead of bare
+            // pid columns. The task's `pid` always equalled its `pgid`: one claim holds both.
+            try db.alter(table: "task") { table in table.add(column: "claim", .jsonText) }
+            try db.alter(table: "merge") { table in table.add(column: "check_claim", .jsonText) }
+            try db.execute(
+                sql: """
+                    UPDATE task SET claim = json_object('kind', 'process_group', 'pgid', pgid)
+                    WHERE pgid IS NOT NULL
+                    """)
+            try db.execute(
+                sql: """
+                    UPDATE merge SET check_claim = json_object('kind', 'process_group', 'pgid', check_pgid)
+                    WHERE check_pgid IS NOT NULL
+                    """)
+            try db.alter(table: "task") { table in
+                table.drop(column: "pid")
+                table.drop(column: "pgid")
+            }
+            try db.alter(table: "merge") { table in table.drop(column: "check_pgid") }
+        }
         return migrator
     }
 }

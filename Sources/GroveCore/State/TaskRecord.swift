@@ -42,9 +42,9 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var log: String
     /// `GROVE_SLOT` while running, unique among running tasks.
     public var slot: Int?
-    /// The command's pid and process group, so leftovers of a crashed grove can be found and ended.
-    public var pid: Int32?
-    public var pgid: Int32?
+    /// What the launcher started for the command, so leftovers of a crashed grove can be found
+    /// and ended (`TaskLauncher.reap`).
+    public var claim: ProcessClaim?
     /// Tasks of the same run this one starts after (and from): `depends_on`.
     public var dependsOn: [String] = []
     /// How many more times a failed or timed-out attempt may be tried (`--retries`, `retries:`).
@@ -86,7 +86,7 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
         queuedAt = date
         (exitCode, signal, reason) = (nil, nil, nil)
         (startedAt, finishedAt, seconds) = (nil, nil, nil)
-        (slot, pid, pgid) = (nil, nil, nil)
+        (slot, claim) = (nil, nil)
         (headCommit, commits, changedFiles) = (nil, nil, [])
     }
 
@@ -96,14 +96,13 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
         startedAt = date
     }
 
-    /// Records that the command started; the slot and process ids are what crash recovery needs.
+    /// Records that the command started; the slot and the claim are what crash recovery needs.
     /// The task's time counts from `prepare` when it went through it.
-    public mutating func start(at date: Date = Date(), slot: Int? = nil, pid: Int32? = nil, pgid: Int32? = nil) {
+    public mutating func start(at date: Date = Date(), slot: Int? = nil, claim: ProcessClaim? = nil) {
         state = .running
         if startedAt == nil { startedAt = date }
         self.slot = slot
-        self.pid = pid
-        self.pgid = pgid
+        self.claim = claim
     }
 
     /// Records a final state and its duration (from `startedAt`, zero when it never started).
@@ -122,7 +121,7 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
 
     enum CodingKeys: String, CodingKey {
         case run, name, position, repo, base, branch, worktree, command, instructions, state, signal, reason
-        case seconds, commits, log, slot, pid, pgid, source, retries, attempts, spec
+        case seconds, commits, log, slot, claim, source, retries, attempts, spec
         case dependsOn = "depends_on"
         case sourceSync = "source_sync"
         case exitCode = "exit_code"
