@@ -20,16 +20,13 @@ public struct ProcessOutcome: Sendable, Equatable {
     public var termination: Termination
     /// Set when grove stopped the group; then the exit code does not decide success.
     public var stopReason: StopReason?
-    /// From spawn to the main process's exit (grace periods included).
-    public var duration: Duration
     /// The main process's pid, which is also its process group and session id.
     public var processID: Int32
 
     /// Creates an outcome; `TaskProcess.run` is the usual source.
-    public init(termination: Termination, stopReason: StopReason?, duration: Duration, processID: Int32) {
+    public init(termination: Termination, stopReason: StopReason?, processID: Int32) {
         self.termination = termination
         self.stopReason = stopReason
-        self.duration = duration
         self.processID = processID
     }
 

@@ -33,8 +33,6 @@ final class GroupWatchdog: Sendable {
 
     /// A value no other grove's tasks carry.
     let token: String
-    /// The watchdog's pid.
-    let processID: pid_t
     /// grove's end of the socket pair; writes are serialised so lines never interleave.
     private let socket: Mutex<Int32>
 
@@ -75,14 +73,13 @@ final class GroupWatchdog: Sendable {
         #endif
         var random = SystemRandomNumberGenerator()
         let token = String(random.next(), radix: 16) + String(random.next(), radix: 16)
-        guard let pid = Self.spawn(input: ends[1], token: token) else {
+        guard Self.spawn(input: ends[1], token: token) != nil else {
             close(ends[0])
             close(ends[1])
             return nil
         }
         close(ends[1])
         self.token = token
-        self.processID = pid
         self.socket = Mutex(ends[0])
     }
 

@@ -33,8 +33,6 @@ public enum TaskProcess {
         let log = open(spec.logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard log >= 0 else { throw TaskProcessError.cannotOpenLog(path: spec.logFile, errno: errno) }
 
-        let clock = ContinuousClock()
-        let start = clock.now
         // Should grove die without ending the group (SIGKILL), the watchdog ends it.
         let watchdog = GroupWatchdog.shared
         let watched = WatchedGroup()
@@ -72,7 +70,6 @@ public enum TaskProcess {
             unwatch()
             throw error
         }
-        let duration = clock.now - start
         await handle.finish()
         unwatch()
 
@@ -84,7 +81,6 @@ public enum TaskProcess {
         return ProcessOutcome(
             termination: termination,
             stopReason: handle.stopReason,
-            duration: duration,
             processID: result.processIdentifier.value
         )
     }
