@@ -95,7 +95,8 @@ struct SecretRedactionTests: GroveCommandSuite {
             for (command, output) in outputs {
                 #expect(
                     !output.stdout.contains(secret) && !output.stderr.contains(secret),
-                    "grove \(command) shows \(secret):\n\(output.stdout)\(output.stderr)", sourceLocation: sourceLocation)
+                    "grove \(command) shows \(secret):\n\(output.stdout)\(output.stderr)",
+                    sourceLocation: sourceLocation)
             }
             #expect(!bodyText.contains(secret), "the PR body holds \(secret)", sourceLocation: sourceLocation)
             #expect(
