@@ -196,11 +196,11 @@ public struct RemoteURL: Sendable, Equatable {
         return (String(hostAndPort[..<colon]), port)
     }
 
-    /// Whether the URL carried a password or token (for http, any userinfo).
+    /// Whether the URL carried a password or token (for every scheme but ssh, any userinfo).
     public var hasSecret: Bool { redacted != withoutCredentials }
 
-    /// What to mask in any text that might quote this URL's secrets: the password, and a lone
-    /// http user name (it may be a token). A plain ssh user name is no secret and not listed.
+    /// What to mask in any text that might quote this URL's secrets: the password, else a lone
+    /// user name of a non-ssh URL (it may be a token). An ssh user name is no secret and not listed.
     public var secrets: [String] {
         guard hasSecret else { return [] }
         return [password ?? username].compactMap { $0 }.filter { !$0.isEmpty }
