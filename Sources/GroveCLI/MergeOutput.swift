@@ -9,7 +9,7 @@ enum MergeTable {
         var lines: [String] = []
         for repository in report.repositories {
             let bases = Array(Set(repository.tasks.map(\.base))).sorted()
-            lines.append("\(repository.repo) → \(bases.joined(separator: ", "))")
+            lines.append("\(repository.shown) → \(bases.joined(separator: ", "))")
             var table = TextTable([.init("task"), .init("result"), .init("commit"), .init("conflicting paths")])
             for task in repository.tasks {
                 table.append([
@@ -123,7 +123,7 @@ enum MergePlanTable {
         var lines: [String] = []
         for repository in plan.repositories {
             let bases = Array(Set(repository.tasks.map(\.base))).sorted()
-            lines.append("\(repository.repo) → \(bases.joined(separator: ", ")) (order: \(plan.order.rawValue))")
+            lines.append("\(repository.shown) → \(bases.joined(separator: ", ")) (order: \(plan.order.rawValue))")
             var table = TextTable([
                 .init("#", .right), .init("task"), .init("commits", .right), .init("with base"), .init("predicted"),
                 .init("shares paths with"),

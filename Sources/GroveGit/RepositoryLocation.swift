@@ -6,7 +6,9 @@ import Foundation
 public enum RepositoryLocation: Sendable, Equatable {
     /// A plain filesystem path, as given.
     case path(String)
-    /// A `file://` URL and the path it names.
+    /// A `file://` URL and the path it names. Both without the URL's userinfo (which git
+    /// ignores on `file://` URLs): `file://user:pw@/srv/x.git` is `file:///srv/x.git`, path
+    /// `/srv/x.git` — credentials are split off by `RemoteURL`, here as everywhere.
     case fileURL(url: String, path: String)
     /// A network source: `https://`, `ssh://`, `git://`…, or scp-like `[user@]host:path`.
     case network(String)
@@ -15,7 +17,8 @@ public enum RepositoryLocation: Sendable, Equatable {
         if let scheme = source.range(of: "://") {
             let name = source[..<scheme.lowerBound]
             if name.lowercased() == "file" {
-                self = .fileURL(url: source, path: URL(string: source)?.path ?? String(source[scheme.upperBound...]))
+                let parts = RemoteURL.Parts(source, separator: scheme)
+                self = .fileURL(url: String(parts.prefix + parts.hostAndPort + parts.tail), path: parts.filePath)
                 return
             }
             if !name.isEmpty && name.allSatisfy({ $0.isLetter || $0.isNumber || "+.-".contains($0) }) {

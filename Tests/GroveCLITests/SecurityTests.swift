@@ -6,7 +6,7 @@ import Testing
 /// Hostile worktrees and hostile task data against the built binary: removal never follows a
 /// symlink out of a worktree, task data never reaches a shell, grove's home is private, and a
 /// repository of another user is refused. (Credentials in URLs are redacted everywhere: see
-/// RemoteRunCommandTests.)
+/// SecretRedactionTests.)
 @Suite("security: symlinks, shells, permissions, ownership")
 struct SecurityTests: GroveCommandSuite {
     let sandbox: Sandbox

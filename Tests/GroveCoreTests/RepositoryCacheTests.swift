@@ -23,6 +23,12 @@ struct RepositoryCacheTests {
         #expect(cache.path(for: "git@github.com:org/repo.git") == root + "/github.com/org/repo.git")
         #expect(cache.path(for: "ssh://git@git.example.com:2222/a/b") == root + "/git.example.com_2222/a/b.git")
         #expect(cache.path(for: "file:///srv/git/x.git") == root + "/file/srv/git/x.git")
+        // Credentials never name an entry: every form shares the entry of its URL without them.
+        #expect(cache.path(for: "file://user:s3cretPW@/srv/git/x.git") == root + "/file/srv/git/x.git")
+        #expect(cache.path(for: "git:s3cretPW@github.com:org/repo.git") == root + "/github.com/org/repo.git")
+        #expect(cache.path(for: "https://us%40er:p%40ss@github.com/org/repo") == root + "/github.com/org/repo.git")
+        #expect(
+            cache.path(for: "ssh://git:s3cretPW@git.example.com:2222/a/b") == root + "/git.example.com_2222/a/b.git")
         #expect(cache.path(for: "https://evil.example/../../etc/passwd") == root + "/evil.example/__/__/etc/passwd.git")
         #expect(cache.path(for: "https://h/a b/c%d") == root + "/h/a_b/c_d.git")
         #expect(!cache.path(for: "https://h").contains(".."))

@@ -70,12 +70,61 @@ struct RemoteURLTests {
         Case(
             text: "git://host/x.git", stored: "git://host/x.git", shown: "git://host/x.git", scheme: "git",
             host: "host", path: "x.git"),
+        // git://, like http: the whole userinfo.
+        Case(
+            text: "git://al:s3cretPW@host:9418/x.git", stored: "git://host:9418/x.git",
+            shown: "git://***@host:9418/x.git", username: "al", password: "s3cretPW", scheme: "git", host: "host",
+            port: 9418, path: "x.git"),
+        // https with a percent-encoded userinfo, and with a user (a token) alone.
+        Case(
+            text: "https://us%40er:p%40ss@host/x", stored: "https://host/x", shown: "https://***@host/x",
+            username: "us@er", password: "p@ss", scheme: "https", host: "host", path: "x"),
+        Case(
+            text: "https://tok3nONLY@host/x", stored: "https://host/x", shown: "https://***@host/x",
+            username: "tok3nONLY", scheme: "https", host: "host", path: "x"),
+        Case(
+            text: "http://tok3nONLY@127.0.0.1:9", stored: "http://127.0.0.1:9", shown: "http://***@127.0.0.1:9",
+            username: "tok3nONLY", scheme: "http", host: "127.0.0.1", port: 9, path: ""),
+        // scp-like with a password: user `u` at `host` (git itself would take `u` for the host and
+        // carry the password in the path). The password goes; the user stays, as for ssh://.
+        Case(
+            text: "u:s3cretPW@host:org/repo.git", stored: "u@host:org/repo.git", shown: "u:***@host:org/repo.git",
+            username: "u", password: "s3cretPW", scheme: "ssh", host: "host", path: "org/repo.git"),
+        Case(
+            text: "u:p@ss@host:org/x@2.git", stored: "u@host:org/x@2.git", shown: "u:***@host:org/x@2.git",
+            username: "u", password: "p@ss", scheme: "ssh", host: "host", path: "org/x@2.git"),
+        Case(
+            text: "u:p/w@host:repo", stored: "u@host:repo", shown: "u:***@host:repo", username: "u",
+            password: "p/w", scheme: "ssh", host: "host", path: "repo"),
+        Case(
+            text: "host:we@ird", stored: "host:we@ird", shown: "host:we@ird", scheme: "ssh", host: "host",
+            path: "we@ird"),
+        Case(
+            text: "git@[::1]:repo.git", stored: "git@[::1]:repo.git", shown: "git@[::1]:repo.git", username: "git",
+            scheme: "ssh", host: "[::1]", path: "repo.git"),
+        Case(
+            text: "u:pw@[::1]:repo.git", stored: "u@[::1]:repo.git", shown: "u:***@[::1]:repo.git", username: "u",
+            password: "pw", scheme: "ssh", host: "[::1]", path: "repo.git"),
         // Local sources carry nothing and have no host.
         Case(text: "/srv/git/x.git", stored: "/srv/git/x.git", shown: "/srv/git/x.git", path: "/srv/git/x.git"),
         Case(text: "../a@b:c/d", stored: "../a@b:c/d", shown: "../a@b:c/d", path: "../a@b:c/d"),
         Case(
             text: "file:///srv/git/x.git", stored: "file:///srv/git/x.git", shown: "file:///srv/git/x.git",
             scheme: "file", path: "/srv/git/x.git"),
+        Case(
+            text: "file:///srv/my%20repo.git", stored: "file:///srv/my%20repo.git", shown: "file:///srv/my%20repo.git",
+            scheme: "file", path: "/srv/my repo.git"),
+        // file://: git ignores userinfo and host; grove drops the userinfo and names the path alone.
+        Case(
+            text: "file://user:s3cretPW@/srv/git/x.git", stored: "file:///srv/git/x.git",
+            shown: "file://***@/srv/git/x.git", username: "user", password: "s3cretPW", scheme: "file",
+            path: "/srv/git/x.git"),
+        Case(
+            text: "FILE://tok3nONLY@localhost/srv/x.git", stored: "FILE://localhost/srv/x.git",
+            shown: "FILE://***@localhost/srv/x.git", username: "tok3nONLY", scheme: "file", path: "/srv/x.git"),
+        Case(
+            text: "file://us%40er:p%40ss@/srv/x.git", stored: "file:///srv/x.git", shown: "file://***@/srv/x.git",
+            username: "us@er", password: "p@ss", scheme: "file", path: "/srv/x.git"),
     ]
 
     @Test(arguments: cases)
@@ -90,10 +139,12 @@ struct RemoteURLTests {
         #expect(url.port == expected.port)
         #expect(url.path == expected.path)
         #expect(url.isLocal == (expected.host == nil))
-        // Nothing that may be stored or shown still holds a secret.
+        // Nothing that may be stored or shown still holds a secret, plain or percent-encoded.
         for secret in url.secrets {
-            #expect(!url.withoutCredentials.contains(secret))
-            #expect(!url.redacted.contains(secret))
+            let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? secret
+            for text in [url.withoutCredentials, url.redacted, url.path, url.host ?? ""] {
+                #expect(!text.contains(secret) && !text.contains(encoded), "\(text)")
+            }
         }
         #expect(url.hasSecret == (expected.shown != expected.stored))
     }
@@ -104,7 +155,26 @@ struct RemoteURLTests {
         #expect(RemoteURL("ssh://git@h/x").secrets == [])
         #expect(RemoteURL("ssh://git:pw@h/x").secrets == ["pw"])
         #expect(RemoteURL("git@h:x").secrets == [])
+        #expect(RemoteURL("u:pw@h:x").secrets == ["pw"])
+        #expect(RemoteURL("file://u:pw@/srv/x").secrets == ["pw"])
+        #expect(RemoteURL("file://tok@/srv/x").secrets == ["tok"])
         #expect(RemoteURL("/srv/x").secrets == [])
+    }
+
+    /// A `file://` URL's path, like git's, is the path alone: its userinfo never reaches the
+    /// filesystem path grove clones from or names a cache entry after.
+    @Test func aFileURLsLocalPathHasNoUserinfo() {
+        #expect(RemoteURL("file://user:s3cretPW@/srv/git/x.git").localPath == "/srv/git/x.git")
+        #expect(RemoteURL("file://localhost/srv/x/../y.git").localPath == "/srv/y.git")
+        #expect(RemoteURL("https://h/x").localPath == nil)
+        #expect(RemoteURL("u:pw@h:x").localPath == nil)
+    }
+
+    /// Arguments stored for `grove status` are redacted one by one, `--repo=URL` included.
+    @Test func aFlagWithAnAttachedURLIsRedactedToo() {
+        #expect(RemoteURL("--repo=https://u:s3cretPW@h/x").redacted == "--repo=https://***@h/x")
+        #expect(RemoteURL("--repo=file://u:s3cretPW@/srv/x").redacted == "--repo=file://***@/srv/x")
+        #expect(RemoteURL("--repo=u:s3cretPW@h:x").redacted == "--repo=u:***@h:x")
     }
 
     @Test func theStrippedURLParsesToItself() {

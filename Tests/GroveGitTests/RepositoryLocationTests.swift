@@ -30,4 +30,12 @@ struct RepositoryLocationTests {
         #expect(RepositoryLocation("/srv/x/../repo").localPath == "/srv/repo")
         #expect(RepositoryLocation("git@host:repo").localPath == nil)
     }
+
+    /// git ignores a `file://` URL's userinfo; so does grove, and it keeps none of it.
+    @Test func aFileURLDropsItsUserinfo() {
+        let location = RepositoryLocation("file://user:s3cretPW@/srv/git/repo.git")
+        #expect(location == .fileURL(url: "file:///srv/git/repo.git", path: "/srv/git/repo.git"))
+        #expect(location.localPath == "/srv/git/repo.git")
+        #expect(RepositoryLocation("user:s3cretPW@host:repo") == .network("user:s3cretPW@host:repo"))
+    }
 }

@@ -13,9 +13,15 @@ public struct MergePlan: Sendable, Equatable, Codable {
 
 /// One repository's queue, as it would run.
 public struct RepositoryPlan: Sendable, Equatable, Codable {
+    /// The repository path the queue works in (for a URL repository, its clone in the cache).
     public var repo: String
+    /// For a URL repository, the URL as the user gave it without credentials; nil for a local one.
+    @Nullable public var source: String?
     /// In landing order.
     public var tasks: [TaskPlan]
+
+    /// How the repository is named to the user: its URL without credentials, else its path.
+    public var shown: String { source ?? repo }
 }
 
 /// One queued task's prediction.
@@ -133,7 +139,8 @@ enum MergePlanner {
         if order == .planned { plans = ordered(plans) }
         let records = Dictionary(tasks.map { ($0.name, $0) }) { first, _ in first }
         plans = Pipeline.ordered(plans, name: \.task) { records[$0.task]?.dependsOn ?? [] }
-        guard simulate else { return RepositoryPlan(repo: repo, tasks: plans) }
+        let source = tasks.first?.source
+        guard simulate else { return RepositoryPlan(repo: repo, source: source, tasks: plans) }
 
         // Run the queue's own rebases, in order, against simulated base tips.
         let tips = Dictionary(facts.map { ($0.task.name, $0.tip) }) { first, _ in first }
@@ -171,7 +178,7 @@ enum MergePlanner {
                 baseTips[plan.base] = newTip
             }
         }
-        return RepositoryPlan(repo: repo, tasks: plans)
+        return RepositoryPlan(repo: repo, source: source, tasks: plans)
     }
 
     /// `--order planned`: the tasks that conflict with nobody first, then the others, each group
@@ -190,12 +197,14 @@ extension MergeQueue {
             let landed = try store.merges(run: run.number).filter { $0.value.step == .cleaned }
             let tasks = queue.tasks.filter { landed[$0.name] == nil }
             let options = options
-            repositories.append(
-                try await Blocking.run {
-                    try MergePlanner.plan(
-                        repo: queue.repo, tasks: tasks, order: options.order, committer: options.committer,
-                        landed: Set(landed.keys))
-                })
+            var plan = try await Blocking.run {
+                try MergePlanner.plan(
+                    repo: queue.repo, tasks: tasks, order: options.order, committer: options.committer,
+                    landed: Set(landed.keys))
+            }
+            // Named as the user gave it even when every task of it landed earlier.
+            plan.source = queue.tasks.first?.source
+            repositories.append(plan)
         }
         return MergePlan(run: run.number, order: options.order, repositories: repositories)
     }

@@ -56,19 +56,30 @@ public struct BasePush: Sendable, Equatable, Codable {
 
 /// One repository's queue, as it ended.
 public struct RepositoryMergeReport: Sendable, Equatable, Codable {
+    /// The repository path the queue worked in (for a URL repository, its clone in the cache).
     public var repo: String
+    /// For a URL repository, the URL as the user gave it without credentials (the tasks'
+    /// `source`); nil for a local one.
+    @Nullable public var source: String?
     /// In the order the queue took them.
     public var tasks: [TaskMergeOutcome]
     /// Why the queue stopped early, with what to do; nil when it went through.
     @Nullable public var stopped: String?
     public var pushes: [BasePush]
 
-    public init(repo: String, tasks: [TaskMergeOutcome] = [], stopped: String? = nil, pushes: [BasePush] = []) {
+    public init(
+        repo: String, source: String? = nil, tasks: [TaskMergeOutcome] = [], stopped: String? = nil,
+        pushes: [BasePush] = []
+    ) {
         self.repo = repo
+        self.source = source
         self.tasks = tasks
         self.stopped = stopped
         self.pushes = pushes
     }
+
+    /// How the repository is named to the user: its URL without credentials, else its path.
+    public var shown: String { source ?? repo }
 }
 
 /// A task of the run that was not queued because it did not succeed.

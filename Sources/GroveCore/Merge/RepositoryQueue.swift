@@ -50,7 +50,7 @@ final class RepositoryQueue: Sendable {
 
     /// Runs the queue to its end (or its stop) and reports every task of it.
     func execute() async -> RepositoryMergeReport {
-        var report = RepositoryMergeReport(repo: repo)
+        var report = RepositoryMergeReport(repo: repo, source: tasks.first?.source)
         // Tasks of the run an earlier merge landed count as landed dependencies, in any queue.
         let landedEarlier = ((try? store.merges(run: run.number)) ?? [:]).values
             .filter { $0.step == .cleaned && $0.result == .landed }.map(\.task)

@@ -1,7 +1,7 @@
 import Foundation
 import GroveGit
 
-/// What a `repo:` entry or `--repo` flag names: a local directory, or a URL to clone (a later issue).
+/// What a `repo:` entry or `--repo` flag names: a local directory, or a URL to clone.
 public enum RepositoryReference: Sendable, Equatable, CustomStringConvertible {
     case local(path: String)
     case remote(url: String)
@@ -24,13 +24,14 @@ public enum RepositoryReference: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The name a task gets from this repository: its last path component without `.git`.
+    /// The name a task gets from this repository: its last path component without `.git` (of
+    /// the URL without credentials: a URL with no path must not name a task after its token).
     public var taskNameStem: String {
         var text: String
         switch self {
         case .local(let path): text = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
         case .remote(let url):
-            text = url
+            text = RemoteURL(url).withoutCredentials
             while text.hasSuffix("/") { text.removeLast() }
             if let cut = text.lastIndex(where: { $0 == "/" || $0 == ":" }) {
                 text = String(text[text.index(after: cut)...])
@@ -40,7 +41,9 @@ public enum RepositoryReference: Sendable, Equatable, CustomStringConvertible {
         return TaskName.sanitized(text)
     }
 
-    /// `https://user:token@host/x` → `https://***@host/x`; other text is returned as is.
+    /// `https://user:token@host/x` → `https://***@host/x`, and so for every form `RemoteURL`
+    /// knows (`file://`, scp-like `user:pw@host:path`, a `--repo=URL` argument); other text is
+    /// returned as is.
     public static func redacted(_ url: String) -> String {
         RemoteURL(url).redacted
     }
