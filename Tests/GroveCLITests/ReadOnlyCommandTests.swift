@@ -132,6 +132,21 @@ struct ReadOnlyCommandTests: GroveCommandSuite {
         #expect(stored.state == .running)
     }
 
+    /// A database a grove died creating (the empty file grove makes before SQLite fills it):
+    /// readers find no run (exit 2) and leave the file empty, with no tables added.
+    @Test func aDatabaseWithoutTablesReadsAsNoRunAndStaysEmpty() throws {
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: database, contents: nil))
+        let before = try snapshot()
+        for arguments in [["status"], ["status", "--json"], ["logs", "t-1"], ["report", "--json"]] {
+            let result = try grove(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("no run"), "\(arguments): \(result.stderr)")
+            #expect(try snapshot() == before, "\(arguments)")
+        }
+        #expect(state(of: database)?.size == 0)
+    }
+
     /// While a run goes on, a reader sees its tasks running, then finished, from its WAL.
     @Test func aReaderSeesTheTasksOfARunInProgress() throws {
         let release = sandbox.child("release")

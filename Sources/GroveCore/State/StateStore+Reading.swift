@@ -48,14 +48,17 @@ extension StateStore {
             (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
         }
         if superseded { throw StateError.newerSchema(path: path) }
+        // An older schema, or none yet (a grove that died while creating the database).
+        if !complete {
+            if !copied { connection = try memoryCopy(of: connection) }
+            copied = true
+            try migrate(connection, path: path)
+        }
         let running = try connection.read { db in
             try RunRecord.filter(RunRecord.Columns.state == RunState.running).fetchAll(db)
         }
         let dead = running.contains { !isAlive($0.pid) }
-        if !complete || dead {
-            if !copied { connection = try memoryCopy(of: connection) }
-            try migrate(connection, path: path)
-        }
+        if dead && !copied { connection = try memoryCopy(of: connection) }
         let store = StateStore(path: path, reader: connection)
         if dead { try store.markInterrupted(isAlive: isAlive) }
         return store
