@@ -18,8 +18,8 @@ struct Logs: AsyncParsableCommand {
         discussion: """
             The log holds the task's stdout and stderr together, printed byte for byte. With -f, grove keeps \
             printing what the task writes until it reaches a final state (succeeded, failed, timed_out, \
-            cancelled), then exits 0; a task still queued is waited for. A log with nothing in it yet is said \
-            so on stderr (exit 0). The run may also be given as --run RUN.
+            cancelled), then exits 0; a task still queued is waited for. An empty log prints nothing and \
+            says so on stderr (exit 0). The run may also be given as --run RUN.
             """
     )
 
