@@ -66,6 +66,12 @@ struct Logs: AsyncParsableCommand {
             return
         }
         guard let copied = try log.copyAvailable() else {
+            if record.state.isFinal && record.startedAt == nil {
+                printToStandardError(
+                    "task '\(task)' of run \(run.number) has no output: it was \(record.state.rawValue) before it started"
+                        + (record.reason.map { " (\(LogTail.clean($0)))" } ?? ""))
+                return
+            }
             if record.state.isFinal {
                 throw CommandFailure("task '\(task)' of run \(run.number) ended, but its log \(record.log) is gone")
             }

@@ -112,6 +112,16 @@ struct LogsAndReportTests {
         #expect(twice.stderr.split(separator: "\n").count == 1)
     }
 
+    /// A task that ended before it started (cancelled, skipped) has no log: said so, exit 0.
+    @Test func aTaskThatNeverStartedHasNoOutput() throws {
+        let sandbox = try Sandbox()
+        let fixture = try finishedRun(sandbox, log: "x\n")
+        let result = try grove(["logs", "late"], home: fixture.home)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr == "task 'late' of run 1 has no output: it was cancelled before it started (fail-fast)\n")
+    }
+
     /// An empty log prints nothing on stdout and says so on stderr, exit 0: "no output yet" while
     /// the task goes on, "no output" once it ended.
     @Test func anEmptyLogSaysSoAndExitsZero() throws {
