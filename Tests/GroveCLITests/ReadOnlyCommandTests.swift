@@ -132,6 +132,30 @@ struct ReadOnlyCommandTests: GroveCommandSuite {
         #expect(stored.state == .running)
     }
 
+    /// A grove killed mid-run leaves its WAL (and -shm) behind, never checkpointed: readers
+    /// recover from it read-only, show the run interrupted, and leave grove.sqlite and the WAL
+    /// as the killed grove left them.
+    @Test func aKilledGrovesWALIsReadAsItIs() throws {
+        let run = try BackgroundProcess(
+            [try builtBinary(), "run", "--count", "2", "--name", "t", "--", "sh", "-c", "echo out; sleep 30"],
+            in: repo.path, environment: environment)
+        let running = try eventually(within: .seconds(60)) {
+            let result = try grove(["status", "--json"])
+            let report = try? JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
+            return report?.tasks.map(\.state) == [.running, .running]
+        }
+        #expect(running)
+        run.send(SIGKILL)
+        _ = run.wait()
+        try #require(state(of: database + "-wal").map { $0.size > 0 } == true)
+        let before = try snapshot()
+        let report = try status()
+        #expect(report.state == .interrupted)
+        #expect(report.tasks.map(\.state) == [.cancelled, .cancelled])
+        try expectEveryReadingLeavesTheDatabase("after a SIGKILL")
+        #expect(try snapshot() == before)
+    }
+
     /// A database a grove died creating (the empty file grove makes before SQLite fills it):
     /// readers find no run (exit 2) and leave the file empty, with no tables added.
     @Test func aDatabaseWithoutTablesReadsAsNoRunAndStaysEmpty() throws {
