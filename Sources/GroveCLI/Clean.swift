@@ -10,18 +10,19 @@ struct Clean: AsyncParsableCommand {
         abstract: "Remove worktrees and branches safely: a run's, or stale ones across repositories.",
         usage: """
             grove clean [RUN] [--dry-run] [--force] [--json] [--no-size]
-              grove clean --stale [--repo R]... [--scan DIR [--depth N]] [--older-than D]
-                                  [--dry-run] [--force] [--json] [--no-size]
+              grove clean --stale [--repo R]... [--scan DIR [--depth N]]
+                                  [--older-than D] [--dry-run] [--force] [--json]
+                                  [--no-size]
             """,
         discussion: """
-            grove clean RUN (default: the latest run) removes the run's worktrees and
-            deletes its branches that landed in their base, made no commits, or are on
-            a remote. A worktree with uncommitted changes and a branch with commits in
-            neither its base nor a remote are kept and listed with the command that
+            grove clean RUN (default: the latest run) removes the run's worktrees and \
+            deletes its branches that landed in their base, made no commits, or are on \
+            a remote. A worktree with uncommitted changes and a branch with commits in \
+            neither its base nor a remote are kept and listed with the command that \
             removes them (--force). Once nothing of the run is left it is marked cleaned.
 
-            grove clean --stale sorts every linked worktree of the repositories named by
-            --repo, found under --scan DIR, or (with neither) known to grove, made by
+            grove clean --stale sorts every linked worktree of the repositories named by \
+            --repo, found under --scan DIR, or (with neither) known to grove, made by \
             grove or by git itself, from git's own data:
               missing    its directory is gone: the admin entry is pruned
               merged     clean, its commits all in the base or the base's upstream:
@@ -31,12 +32,12 @@ struct Clean: AsyncParsableCommand {
               dirty      uncommitted changes: kept (removed with --force)
               unmerged   commits in neither the base nor a remote: kept (--force)
               locked     never touched; nor is the main worktree or the current one
-            grove/* branches without a worktree that are fully merged are deleted.
+            grove/* branches without a worktree that are fully merged are deleted. \
             Each worktree is checked again right before it is removed.
 
-            Exit status: 0 done as asked (with --stale, what is kept is only reported);
-            1 something of the run was kept, or an action or a repository failed;
-            2 bad input (nothing changed); 3 another grove holds a repository's lock;
+            Exit status: 0 done as asked (with --stale, what is kept is only reported); \
+            1 something of the run was kept, or an action or a repository failed; \
+            2 bad input (nothing changed); 3 another grove holds a repository's lock; \
             130 interrupted (Ctrl-C finishes the removal under way, then stops).
             """
     )

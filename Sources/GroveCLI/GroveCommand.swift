@@ -9,13 +9,17 @@ public struct GroveCommand: AsyncParsableCommand {
         abstract: "Run many tasks at once, each in its own git worktree and branch; land the results one at a time.",
         discussion: """
             A typical session:
-              grove run grove.yaml        create a worktree + branch per task and run them concurrently
-              grove status                see the tasks of the latest run
-              grove merge                 land the succeeded tasks through the serial merge queue
-              grove clean                 remove the run's worktrees and landed branches
+              grove run grove.yaml   a worktree + branch per task, all run at once
+              grove status           the tasks of the latest run and their states
+              grove merge            land the succeeded tasks one at a time
+              grove clean            remove the run's worktrees and landed branches
 
-            Exit status: 0 all went well; 1 some task or landing failed; 2 bad input or usage,
-            nothing changed; 3 another grove holds the repository's lock; 130 interrupted.
+            --json: the commands that stream (run, retry, merge) print one JSON event per line and end \
+            with a summary line, the `grove status --json` document with "event": "summary" added; the \
+            others (status, clean, push, report, merge --plan) print one JSON document.
+
+            Exit status: 0 all went well; 1 some task or landing failed; 2 bad input or usage, nothing \
+            changed; 3 another grove holds the repository's lock; 130 interrupted.
             """,
         version: GroveVersion.description,
         subcommands: [Run.self, Status.self, Logs.self, Retry.self, Merge.self, Clean.self, Push.self, Report.self]

@@ -10,40 +10,39 @@ struct Merge: AsyncParsableCommand {
         commandName: "merge",
         abstract: "Land the succeeded tasks one at a time through the serial merge queue.",
         usage: """
-            grove merge [RUN] [--check CMD] [--on-conflict skip|stop] [--order run|planned] [--plan]
-                              [--push [REMOTE]] [--keep] [--json]
+            grove merge [RUN] [--check CMD] [--on-conflict skip|stop]
+                        [--order run|planned] [--plan] [--push [REMOTE]]
+                        [--keep] [--json]
             """,
         discussion: """
-            Per repository, in run order: each task's commits are rebased in memory onto
-            the current tip of its base (authors and messages kept), base moves to the
-            result by compare-and-swap (a checkout of base is updated like `git merge
-            --ff-only`), then the task's worktree and branch are removed. A task whose
-            commits do not apply is parked as `conflict`, its branch untouched. With
-            --check, the task's worktree is first brought to the rebased commit and CMD
-            runs there (under /bin/sh -c, with the run's timeout, output in
-            logs/<run>/<task>.check.log); a failure parks the task as `check_failed` and
-            puts its branch back. A tree that was checked with the same command before is
-            not checked again.
+            Per repository, in run order: each task's commits are rebased in memory onto the current tip \
+            of its base (authors and messages kept), base moves to the result by compare-and-swap (a \
+            checkout of base is updated like `git merge --ff-only`), then the task's worktree and branch \
+            are removed. A task whose commits do not apply is parked as `conflict`, its branch untouched. \
+            With --check, the task's worktree is first brought to the rebased commit and CMD runs there \
+            (under /bin/sh -c, with the run's timeout, output in logs/<run>/<task>.check.log); a failure \
+            parks the task as `check_failed` and puts its branch back. A tree that was checked with the \
+            same command before is not checked again.
 
-            A task with depends_on lands after its dependencies, with only its own commits
-            (those after where its branch started). When a dependency does not land, its
-            dependents are parked as `blocked`, their branches untouched; the next `grove
-            merge` tries them again.
+            A task with depends_on lands after its dependencies, with only its own commits (those after \
+            where its branch started). When a dependency does not land, its dependents are parked as \
+            `blocked`, their branches untouched; the next `grove merge` tries them again.
 
-            --plan changes nothing: it prints per repository the order, and for each
-            queued task the paths it shares with other tasks, whether it merges cleanly
-            with base and with each other task, and what the queue will meet (the queue's
-            own rebases, run in memory). --order planned lands first the tasks that
-            conflict with nobody.
+            --plan changes nothing: it prints per repository the order, and for each queued task the \
+            paths it shares with other tasks, whether it merges cleanly with base and with each other \
+            task, and what the queue will meet (the queue's own rebases, run in memory). --order planned \
+            lands first the tasks that conflict with nobody.
 
-            --push sends each base to REMOTE once its queue is done (default: the remote
-            of the base's upstream, else origin), never forced: a remote that moved on is
-            refused and reported. Every step is journaled first: a merge that was killed
-            is finished by the next one.
+            --push sends each base to REMOTE once its queue is done (default: the remote of the base's \
+            upstream, else origin), never forced: a remote that moved on is refused and reported. Every \
+            step is journaled first: a merge that was killed is finished by the next one.
 
-            Exit status: 0 every queued task landed (or had nothing to land); 1 some did
-            not; 2 bad input (nothing changed); 3 another grove is merging into one of the
-            repositories; 130 interrupted.
+            With --json, stdout carries one JSON event per line, and the last line is the run's summary: \
+            the document `grove status --json` prints (merge results included), with "event": "summary" \
+            added. --plan --json prints the plan as one JSON document.
+
+            Exit status: 0 every queued task landed (or had nothing to land); 1 some did not; 2 bad input \
+            (nothing changed); 3 another grove is merging into one of the repositories; 130 interrupted.
             """
     )
 
@@ -155,7 +154,10 @@ struct Merge: AsyncParsableCommand {
         } catch let locked as RepositoryLockedError {
             throw CommandFailure(locked.localizedDescription, status: ExitStatus.locked)
         }
-        if !json {
+        if json {
+            // The run as `grove status --json` shows it now, merge results included.
+            StandardStreams.output(try StatusSummary.line(store.statusReport(run: report.run)) + "\n")
+        } else {
             StandardStreams.output(MergeTable.render(report, colour: Terminal.standardOutput().allowsColour))
         }
         throw ExitCode(Self.exitStatus(report))

@@ -9,33 +9,34 @@ struct Push: AsyncParsableCommand {
         commandName: "push",
         abstract: "Push task branches to their remote and write a PR body per task.",
         usage: """
-            grove push [RUN] [--remote NAME] [--task T]... [--force-with-lease] [--pr-command CMD] [--json]
+            grove push [RUN] [--remote NAME] [--task T]... [--force-with-lease]
+                       [--pr-command CMD] [--json]
             """,
         discussion: """
-            Each succeeded task with commits has its branch pushed to the remote NAME
-            (default: origin) of its repository, as refs/heads/<branch>, and is reported
-            as pushed, up to date, rejected (with the reason) or failed. Running it again
-            is safe: an unchanged branch is up to date. A remote branch that moved on is
-            rejected and left alone; --force-with-lease replaces it only when it is still
+            Each succeeded task with commits has its branch pushed to the remote NAME \
+            (default: origin) of its repository, as refs/heads/<branch>, and is reported \
+            as pushed, up to date, rejected (with the reason) or failed. Running it again \
+            is safe: an unchanged branch is up to date. A remote branch that moved on is \
+            rejected and left alone; --force-with-lease replaces it only when it is still \
             at the commit grove last pushed there (grove fetches the remote to know).
 
-            For each task on the remote, logs/<run>/<task>.pr.md holds a PR description:
-            a title (the first line of the instructions, else the first commit's subject),
-            the instructions, the command, its duration, the diffstat, the commits and the
+            For each task on the remote, logs/<run>/<task>.pr.md holds a PR description: \
+            a title (the first line of the instructions, else the first commit's subject), \
+            the instructions, the command, its duration, the diffstat, the commits and the \
             last 20 lines of the log.
 
-            --pr-command CMD runs once per such task under /bin/sh -c, in the task's
+            --pr-command CMD runs once per such task under /bin/sh -c, in the task's \
             repository, with {branch} {base} {title} {body} {repo} {task} filled in, e.g.
               grove push --pr-command \\
                 'gh pr create -H {branch} -B {base} -t {title} -F {body}'
-            Task data never meets the shell's parser: each placeholder becomes a quoted
-            reference to $GROVE_PR_BRANCH, $GROVE_PR_TITLE… Output goes to
-            logs/<run>/<task>.pr.log; the last http(s):// URL in it is the PR. A task whose
-            PR command succeeded with a URL is not given another while its branch stays up
+            Task data never meets the shell's parser: each placeholder becomes a quoted \
+            reference to $GROVE_PR_BRANCH, $GROVE_PR_TITLE… Output goes to \
+            logs/<run>/<task>.pr.log; the last http(s):// URL in it is the PR. A task whose \
+            PR command succeeded with a URL is not given another while its branch stays up \
             to date.
 
-            Exit status: 0 every task tried is on the remote and every PR command
-            succeeded; 1 otherwise (also when a task named with --task could not be
+            Exit status: 0 every task tried is on the remote and every PR command \
+            succeeded; 1 otherwise (also when a task named with --task could not be \
             pushed); 2 bad input, nothing done; 130 interrupted.
             """
     )

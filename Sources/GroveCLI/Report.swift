@@ -8,11 +8,12 @@ struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Print the aggregated result of a run.",
-        usage: "grove report [RUN] [--format md|json]",
+        usage: "grove report [RUN] [--format md|json] [--json]",
         discussion: """
-            md (the default) prints a Markdown document: the run's times, a table of its tasks, then per
-            task its branch, base, worktree, how it ended, a diffstat of its branch and the last 20 lines
-            of its log. json prints the same data as one JSON document (every key always present).
+            md (the default) prints a Markdown document: the run's times, a table of its tasks, then per \
+            task its branch, base, worktree, how it ended, a diffstat of its branch and the last 20 lines \
+            of its log. json (or --json) prints the same data as one JSON document, every key always \
+            present.
             """
     )
 
@@ -24,11 +25,18 @@ struct Report: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The run to report on (default: the latest).", valueName: "run"))
     var runNumber: Int?
 
-    @Option(help: "md (Markdown) or json.")
-    var format: Format = .md
+    @Option(help: "md (Markdown, the default) or json.")
+    var format: Format?
+
+    @Flag(help: "The same as --format json, like the other commands' --json.")
+    var json = false
+
+    func validate() throws {
+        if json && format == .md { throw ValidationError("--json and --format md ask for two formats; give one") }
+    }
 
     func run() async throws {
-        let store = try StoredRuns.existingStore()
+        let store = try StoredRuns.reader()
         let report: RunReport
         do {
             report = try RunReport(store: store, run: runNumber)
@@ -37,7 +45,7 @@ struct Report: AsyncParsableCommand {
         } catch {
             throw CommandFailure("cannot build the report: \(error.localizedDescription)")
         }
-        switch format {
+        switch json ? .json : format ?? .md {
         case .json: StandardStreams.output(try report.json() + "\n")
         case .md: StandardStreams.output(MarkdownReport.render(report))
         }

@@ -10,12 +10,15 @@ struct Retry: AsyncParsableCommand {
         abstract: "Run a run's failed, timed-out, cancelled or skipped tasks again, in the same run.",
         usage: "grove retry [RUN] [--task T]... [-j N] [--json]",
         discussion: """
-            Each task is reset to its start commit in its worktree (made again if it is gone); what its
-            last attempt left — commits and uncommitted changes — is kept in
-            refs/grove/attempts/<run>/<task>/<n>, and its log in logs/<run>/<task>.<n>.log. A task whose
+            Each task is reset to its start commit in its worktree (made again if it is gone); what its \
+            last attempt left — commits and uncommitted changes — is kept in \
+            refs/grove/attempts/<run>/<task>/<n>, and its log in logs/<run>/<task>.<n>.log. A task whose \
             dependencies are retried too starts from their new branches.
 
-            Exit status: 0 every task of the run has succeeded now; 1 some task still did not; 2 bad
+            With --json, stdout carries one JSON event per line, and the last line is the run's summary: \
+            the document `grove status --json` prints, with "event": "summary" added.
+
+            Exit status: 0 every task of the run has succeeded now; 1 some task still did not; 2 bad \
             input (an unknown run or task, a task that succeeded); 130 interrupted.
             """
     )
@@ -42,6 +45,11 @@ struct Retry: AsyncParsableCommand {
         do {
             guard let prepared = try Runner.retry(run: runNumber, tasks: tasks, home: home, jobs: jobs) else {
                 printToStandardError("grove: every task of the run has succeeded; nothing to retry")
+                if json {
+                    // Nothing streamed, but the run's summary still ends the output.
+                    StandardStreams.output(
+                        try StatusSummary.line(StoredRuns.reader().statusReport(run: runNumber)) + "\n")
+                }
                 return
             }
             runner = prepared
@@ -59,7 +67,9 @@ struct Retry: AsyncParsableCommand {
                 "could not keep what the run's tasks last left, so nothing was retried: \(describe(error))")
         }
         let report = try await runner.execute(observer: ProgressDisplay.make(json: json), control: control)
-        if !json {
+        if json {
+            StandardStreams.output(try StatusSummary.line(report) + "\n")
+        } else {
             print(SummaryTable.render(report), terminator: "")
         }
         throw ExitCode(Run.exitStatus(report))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GroveCore
+import GroveGit
 
 /// `grove run`: plan (exit 2 on bad input, nothing created), then run every task in its own
 /// worktree and branch with a live display, and print the summary.
@@ -8,25 +9,34 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Create a worktree + branch per task, run the commands concurrently, commit what each leaves behind.",
-        usage:
-            "grove run [FILE] [--repo R]... [--repos-file F] [--count N] [-j N] [--clone-jobs N] [--timeout D] [--retries N] [--first N] [--fail-fast] [--json] [-- CMD...]",
+        usage: """
+            grove run [FILE] [--repo R]... [--repos-file F] [--count N] [--name NAME]
+                      [--copy PATH]... [-j N] [--clone-jobs N] [--timeout D]
+                      [--retries N] [--first N] [--fail-fast] [--json] [-- CMD...]
+            """,
         discussion: """
-            Tasks come from FILE (grove.yaml; JSON too) or from the flags: one task per --repo, or
-            --count variants of one task. Each task gets the branch grove/<run>/<task> from its base and a
-            worktree under $GROVE_HOME/worktrees/<run>/<task>; its output goes to $GROVE_HOME/logs/<run>/<task>.log.
+            Tasks come from FILE (grove.yaml; JSON too) or from the flags: one task per --repo, or \
+            --count variants of one task. Each task gets the branch grove/<run>/<task> from its base and a \
+            worktree under $GROVE_HOME/worktrees/<run>/<task>; its output goes to \
+            $GROVE_HOME/logs/<run>/<task>.log. Tasks start from the committed tip of their base: uncommitted \
+            changes in the repository's checkout are not in their worktrees (grove warns once per \
+            repository), except the paths named by --copy (or copy: in FILE).
 
-            A repository may be a URL (https, ssh, git, file://): it is cloned once, bare, into
-            $GROVE_HOME/repos/<host>/<path>.git, and fetched by later runs; tasks start from the remote's
-            default branch (or base:) as fetched now. Credentials: the URL's user:token, else GROVE_TOKEN,
+            A repository may be a URL (https, ssh, git, file://): it is cloned once, bare, into \
+            $GROVE_HOME/repos/<host>/<path>.git, and fetched by later runs; tasks start from the remote's \
+            default branch (or base:) as fetched now. Credentials: the URL's user:token, else GROVE_TOKEN, \
             else git's credential helpers; ssh uses the ssh agent. Secrets are never stored or shown.
 
-            Tasks with depends_on start once their dependencies succeeded, on a branch made from theirs;
-            a task whose dependency did not succeed is skipped. --retries N tries a failed or timed-out
-            task again in its worktree, reset to its start (what the attempt left is kept in
+            Tasks with depends_on start once their dependencies succeeded, on a branch made from theirs; a \
+            task whose dependency did not succeed is skipped. --retries N tries a failed or timed-out task \
+            again in its worktree, reset to its start (what the attempt left is kept in \
             refs/grove/attempts/<run>/<task>/<n>); --first N cancels the rest once N tasks succeeded.
 
-            Exit status: 0 all tasks succeeded (with --first N: N did); 1 some task failed, timed out,
-            was cancelled or skipped; 2 bad input (nothing was created); 130 interrupted (Ctrl-C or SIGTERM).
+            With --json, stdout carries one JSON event per line, and the last line is the run's summary: \
+            the document `grove status --json` prints, with "event": "summary" added.
+
+            Exit status: 0 all tasks succeeded (with --first N: N did); 1 some task failed, timed out, was \
+            cancelled or skipped; 2 bad input (nothing was created); 130 interrupted (Ctrl-C or SIGTERM).
             """
     )
 
@@ -39,6 +49,14 @@ struct Run: AsyncParsableCommand {
 
     @Option(help: "A file listing repositories (URLs or paths), one per line, like --repo each.")
     var reposFile: String?
+
+    @Option(
+        name: .customLong("copy"),
+        help: ArgumentHelp(
+            "A file or directory to copy from the repository's checkout into each worktree, e.g. .env"
+                + " (repeatable; like copy: in a task file).",
+            valueName: "path"))
+    var copy: [String] = []
 
     // `.unconditional`: a negative number is this option's (bad) value, not a missing one.
     @Option(parsing: .unconditional, help: "URL repositories cloned or fetched at once (default 4).")
@@ -89,7 +107,8 @@ struct Run: AsyncParsableCommand {
         do { home = try GroveHome.resolve() } catch { throw CommandFailure.badInput(error.localizedDescription) }
         let flags = RunFlags(
             file: file, repos: repos, count: count, name: name, jobs: jobs, timeout: timeout, failFast: failFast,
-            command: command, reposFile: reposFile, cloneJobs: cloneJobs, retries: retries, first: first)
+            command: command, reposFile: reposFile, cloneJobs: cloneJobs, retries: retries, first: first,
+            copy: copy)
         let runner: Runner
         do {
             runner = try Runner.start(
@@ -98,8 +117,11 @@ struct Run: AsyncParsableCommand {
             throw CommandFailure.badInput(error.description)
         }
 
+        for warning in Self.uncommittedChanges(runner.plan) { printToStandardError(warning) }
         let report = try await runner.execute(observer: ProgressDisplay.make(json: json), control: control)
-        if !json {
+        if json {
+            StandardStreams.output(try StatusSummary.line(report) + "\n")
+        } else {
             print(SummaryTable.render(report), terminator: "")
         }
         throw ExitCode(Self.exitStatus(report, first: runner.plan.first))
@@ -112,5 +134,29 @@ struct Run: AsyncParsableCommand {
         let succeeded = report.tasks.count { $0.state == .succeeded }
         if let first { return succeeded >= first ? ExitStatus.success : ExitStatus.failed }
         return succeeded == report.tasks.count ? ExitStatus.success : ExitStatus.failed
+    }
+
+    /// One warning per local repository whose checkout has uncommitted changes to tracked files:
+    /// the tasks start from the base's commit, so those changes are not in their worktrees.
+    /// Untracked files are not looked at (a build directory would warn every time), and a
+    /// repository that cannot be read is left to the run to report.
+    static func uncommittedChanges(_ plan: Plan) -> [String] {
+        var warnings: [String] = []
+        var seen: Set<String> = []
+        for task in plan.tasks where task.source == nil && seen.insert(task.repository).inserted {
+            guard let repository = try? Repository.open(at: task.repository), !repository.isBare,
+                let status = try? repository.status(includeUntracked: false), !status.isClean
+            else { continue }
+            var starts: [String] = []
+            for other in plan.tasks where other.repository == task.repository {
+                let start = other.base + (other.baseCommit.map { " at \($0.short)" } ?? "")
+                if !starts.contains(start) { starts.append(start) }
+            }
+            warnings.append(
+                "grove: warning: \(task.repository) has uncommitted changes (\(ProgressText.plural(status.entries.count, "path"))):"
+                    + " tasks start from \(starts.joined(separator: ", ")); your uncommitted changes are not in their"
+                    + " worktrees (commit them first, or name files to bring along with --copy)")
+        }
+        return warnings
     }
 }

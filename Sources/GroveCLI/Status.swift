@@ -3,8 +3,9 @@ import Foundation
 import GroveCore
 
 /// `grove status [RUN] [--json]`: a run's tasks and their states, read from the state database.
-/// It only reads (apart from marking a crashed run interrupted), so it works from another
-/// terminal while `grove run` goes on, and creates nothing in a home grove never ran in.
+/// It never writes (a run whose grove died reads as interrupted without being stored so), so it
+/// works from another terminal while `grove run` goes on and creates nothing in a home grove
+/// never ran in.
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
@@ -32,7 +33,7 @@ struct Status: AsyncParsableCommand {
     static func report(run: Int?, environment: [String: String] = ProcessInfo.processInfo.environment) throws
         -> StatusReport
     {
-        let store = try StoredRuns.existingStore(environment: environment)
+        let store = try StoredRuns.reader(environment: environment)
         do {
             return try store.statusReport(run: run)
         } catch let error as StateError {

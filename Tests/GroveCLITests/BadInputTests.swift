@@ -422,6 +422,24 @@ struct BadInputTests: GroveCommandSuite {
             "flags: --retries 101", ["--retries", "101", "--", "true"], at: "--retries", "--retries is 101",
             "give 0 to 100"),
         .flags("flags: --first 2 of 1", ["--first", "2", "--", "true"], at: "--first", "--first is 2", "give 1 to 1"),
+        // --copy: checked like copy:, and named in the message.
+        .flags(
+            "flags: --copy an absolute path", ["--copy", "/etc/passwd", "--", "true"], at: "--copy",
+            "path \"/etc/passwd\" is absolute", "give a path relative to the repository's checkout"),
+        .flags(
+            "flags: --copy climbing out", ["--copy", "config/../../secret", "--", "true"], at: "--copy",
+            "climbs out of the repository", "give a path inside it"),
+        .flags("flags: --copy empty", ["--copy", "", "--", "true"], at: "--copy", "path is empty", "give a path"),
+        .flags(
+            "flags: --copy the whole checkout", ["--copy", ".", "--", "true"], at: "--copy",
+            "names the whole checkout", "name the files to copy"),
+        .flags(
+            "flags: --copy a path that is not there", ["--copy", "README.md", "--copy", ".env", "--", "true"],
+            at: "--copy", "path \".env\" does not exist in", "create it or remove this --copy"),
+        BadInput(
+            label: "flags: --copy with a task file", arguments: ["grove.yaml", "--copy", "README.md"],
+            file: Array("command: x\ntasks:\n  - name: a\n".utf8), fileName: "grove.yaml", at: "--copy",
+            says: ["--copy cannot be combined with a task file", "list the paths under `copy:`"]),
         .flags(
             "flags: an unknown option", ["--frob", "--", "true"], at: "Unknown option '--frob'",
             "see 'grove run --help'"),

@@ -76,7 +76,11 @@ struct LogsAndReportTests {
         let log = (1...5000).map { "line \($0) — ünïcode \(String(repeating: "x", count: $0 % 50))" }
             .joined(separator: "\n")
         let fixture = try finishedRun(sandbox, log: log)
-        for arguments in [["logs", "fix-auth"], ["logs", "fix-auth", "--run", "1"], ["logs", "-f", "fix-auth"]] {
+        for arguments in [
+            ["logs", "fix-auth"], ["logs", "fix-auth", "1"], ["logs", "fix-auth", "--run", "1"],
+            ["logs", "-f", "fix-auth"],
+            ["logs", "fix-auth", "1", "-f"],
+        ] {
             let result = try grove(arguments, home: fixture.home)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
             #expect(result.stdout == log, "\(arguments)")
@@ -97,9 +101,60 @@ struct LogsAndReportTests {
         let far = try grove(["logs", "zzzzzzzz"], home: fixture.home)
         #expect(far.status == ExitStatus.badInput)
         #expect(far.stderr == "error: run 1 has no task named 'zzzzzzzz': `grove status 1` lists its tasks\n")
-        let noRun = try grove(["logs", "fix-auth", "--run", "9"], home: fixture.home)
-        #expect(noRun.status == ExitStatus.badInput)
-        #expect(noRun.stderr.contains("there is no run 9"))
+        for arguments in [["logs", "fix-auth", "--run", "9"], ["logs", "fix-auth", "9"]] {
+            let noRun = try grove(arguments, home: fixture.home)
+            #expect(noRun.status == ExitStatus.badInput)
+            #expect(noRun.stderr.contains("there is no run 9"))
+        }
+        let twice = try grove(["logs", "fix-auth", "1", "--run", "2"], home: fixture.home)
+        #expect(twice.status == ExitStatus.badInput)
+        #expect(twice.stderr.hasPrefix("error: run 1 or run 2? give the run once"))
+        #expect(twice.stderr.split(separator: "\n").count == 1)
+    }
+
+    /// A task that ended before it started (cancelled, skipped) has no log: said so, exit 0.
+    @Test func aTaskThatNeverStartedHasNoOutput() throws {
+        let sandbox = try Sandbox()
+        let fixture = try finishedRun(sandbox, log: "x\n")
+        let result = try grove(["logs", "late"], home: fixture.home)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr == "task 'late' of run 1 has no output: it was cancelled before it started (fail-fast)\n")
+    }
+
+    /// An empty log prints nothing on stdout and says so on stderr, exit 0: "no output yet" while
+    /// the task goes on, "no output" once it ended.
+    @Test func anEmptyLogSaysSoAndExitsZero() throws {
+        let sandbox = try Sandbox()
+        let home = GroveHome(path: sandbox.child("home"))
+        let store = try StateStore(home: home)
+        // The run's pid is this test process: alive, so the running task stays running.
+        try store.createRun(jobs: 2) { run in
+            [
+                record(run.number, "quiet", 0, repo: "/r", home: home),
+                record(run.number, "silent", 1, repo: "/r", home: home),
+            ]
+        }
+        try store.updateTask(run: 1, name: "quiet") { $0.start(slot: 0) }
+        try store.updateTask(run: 1, name: "silent") {
+            $0.start(slot: 1)
+            $0.finish(.succeeded, exitCode: 0)
+        }
+        try FileManager.default.createDirectory(atPath: home.logs + "/1", withIntermediateDirectories: true)
+        for name in ["quiet", "silent"] {
+            #expect(FileManager.default.createFile(atPath: home.logs + "/1/\(name).log", contents: nil))
+        }
+        let quiet = try grove(["logs", "quiet"], home: home)
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(quiet.stdout.isEmpty)
+        #expect(
+            quiet.stderr
+                == "task 'quiet' of run 1 has no output yet: it is running (`grove logs quiet 1 -f` follows it)\n")
+        let silent = try grove(["logs", "silent", "1"], home: home)
+        #expect(silent.status == 0, "\(silent.stderr)")
+        #expect(silent.stdout.isEmpty)
+        #expect(silent.stderr.hasPrefix("task 'silent' of run 1 has no output: it succeeded without printing anything"))
+        #expect(silent.stderr.split(separator: "\n").count == 1)
     }
 
     @Test func withoutADatabaseNothingIsCreated() throws {
@@ -196,8 +251,16 @@ struct LogsAndReportTests {
         #expect(fix.logTail == ["building", "done"])
         #expect(report.tasks[1].reason == "the check | failed")
         #expect(report.tasks[2].logTail == [])
-        // The same document for the run named explicitly.
+        // The same document for the run named explicitly, and with --json.
         #expect(try grove(["report", "1", "--format", "json"], home: fixture.home).stdout == result.stdout)
+        for arguments in [["report", "--json"], ["report", "1", "--json"], ["report", "--json", "--format", "json"]] {
+            let json = try grove(arguments, home: fixture.home)
+            #expect(json.status == 0, "\(arguments): \(json.stderr)")
+            #expect(json.stdout == result.stdout, "\(arguments)")
+        }
+        // One JSON document: it parses whole, and nothing follows it.
+        #expect(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) is [String: Any])
+        #expect(result.stdout.hasPrefix("{") && result.stdout.hasSuffix("}\n"))
     }
 
     @Test func reportMarkdownHasTheTableTheDiffstatAndTheLogTail() throws {

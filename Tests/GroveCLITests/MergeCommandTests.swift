@@ -90,12 +90,22 @@ struct MergeCommandTests {
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         }
         #expect(events.first?["event"] as? String == "merge_started")
-        #expect(events.last?["event"] as? String == "merge_finished")
-        #expect(events.last?["counts"] as? [String: Int] == ["landed": 1, "conflict": 1])
+        let merged = try #require(events.dropLast().last)
+        #expect(merged["event"] as? String == "merge_finished")
+        #expect(merged["counts"] as? [String: Int] == ["landed": 1, "conflict": 1])
         let finished = events.filter { $0["event"] as? String == "task_finished" }
         #expect(finished.map { $0["result"] as? String } == ["landed", "conflict"])
         #expect(finished.last?["conflicts"] as? [String] == ["conflict.txt"])
         #expect(result.stderr.isEmpty)
+
+        // The last line: the run as `grove status --json` shows it after the merge.
+        #expect(events.last?["event"] as? String == "summary")
+        let last = try #require(result.stdout.split(separator: "\n").last)
+        let summary = try JSONDecoder().decode(StatusReport.self, from: Data(last.utf8))
+        let status = try JSONDecoder().decode(
+            StatusReport.self, from: Data(try grove(["status", "2", "--json"]).stdout.utf8))
+        #expect(summary == status)
+        #expect(summary.tasks.map { $0.merge?.result } == [.landed, .conflict])
     }
 
     /// A second grove (here: this test process holds the lock) makes `grove merge` exit 3

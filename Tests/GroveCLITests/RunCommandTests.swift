@@ -92,9 +92,92 @@ struct RunCommandTests: GroveCommandSuite {
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         }
         #expect(events.first?["event"] as? String == "run_started")
-        #expect(events.last?["event"] as? String == "run_finished")
+        #expect(events.dropLast().last?["event"] as? String == "run_finished")
+        #expect(events.last?["event"] as? String == "summary")
         #expect(events.filter { $0["event"] as? String == "task_finished" }.count == 2)
-        #expect(events.allSatisfy { $0["run"] as? Int == 1 && $0["time"] is Double })
+        #expect(events.dropLast().allSatisfy { $0["run"] as? Int == 1 && $0["time"] is Double })
+    }
+
+    /// `run --json` ends with one summary line: the `status --json` document of the run, with
+    /// `"event": "summary"` added (and only that).
+    @Test func jsonEndsWithTheRunsStatusDocument() throws {
+        let result = try grove(["run", "--json", "--count", "2", "--name", "sum", "--", "sh", "-c", "exit 0"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let last = try #require(lines.last)
+        let summary = try JSONDecoder().decode(StatusReport.self, from: Data(last.utf8))
+        let status = try grove(["status", "1", "--json"])
+        #expect(summary == (try JSONDecoder().decode(StatusReport.self, from: Data(status.stdout.utf8))))
+        #expect(summary.tasks.map(\.name) == ["sum-1", "sum-2"])
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(object.removeValue(forKey: "event") as? String == "summary")
+        let statusObject = try #require(
+            try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(NSDictionary(dictionary: object).isEqual(to: statusObject))
+        #expect(lines.dropLast().allSatisfy { !$0.contains("\"summary\"") })
+    }
+
+    /// `retry --json` ends the same way, also when there is nothing to retry (then it is its only line).
+    @Test func retryJSONEndsWithTheRunsStatusDocument() throws {
+        let marker = sandbox.child("second-time")
+        let run = try grove([
+            "run", "--name", "flaky", "--", "sh", "-c", "test -e \(marker) || { touch \(marker); exit 3; }",
+        ])
+        #expect(run.status == 1, "\(run.stderr)")
+        let retried = try grove(["retry", "--json"])
+        #expect(retried.status == 0, "\(retried.stderr)")
+        let lines = retried.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count > 1)
+        let summary = try JSONDecoder().decode(StatusReport.self, from: Data((lines.last ?? "").utf8))
+        #expect(summary == (try status(1)))
+        #expect(summary.tasks.map(\.state) == [.succeeded])
+        #expect(lines.last?.contains("\"event\":\"summary\"") == true)
+
+        let nothing = try grove(["retry", "--json"])
+        #expect(nothing.status == 0, "\(nothing.stderr)")
+        #expect(nothing.stdout.split(separator: "\n").count == 1)
+        #expect(try JSONDecoder().decode(StatusReport.self, from: Data(nothing.stdout.utf8)) == summary)
+        #expect(nothing.stderr.contains("nothing to retry"))
+    }
+
+    /// A checkout with uncommitted changes to tracked files: one warning for its repository (not
+    /// one per task) naming the base and commit the tasks start from; the tasks do not see the
+    /// change. A repository with only untracked files, and a clean one, get no warning.
+    @Test func uncommittedChangesWarnOncePerRepository() throws {
+        let clean = try sandbox.repository("clean", files: ["a.txt": "a\n"])
+        let untracked = try sandbox.repository("untracked", files: ["a.txt": "a\n"])
+        try "scratch\n".write(toFile: untracked.path + "/scratch.txt", atomically: false, encoding: .utf8)
+        try "edited\n".write(toFile: repo.path + "/README.md", atomically: false, encoding: .utf8)
+        let main = try repo.revParse("main")
+
+        let result = try grove(["run", "--count", "3", "--name", "d", "--", "sh", "-c", "cat README.md > seen.txt"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let warnings = result.stderr.split(separator: "\n").filter { $0.contains("uncommitted changes") }
+        #expect(warnings.count == 1, "\(result.stderr)")
+        let warning = String(warnings.first ?? "")
+        #expect(warning.hasPrefix("grove: warning: \(repo.path) has uncommitted changes (1 path)"))
+        #expect(
+            warning.contains(
+                "tasks start from main at \(main.prefix(7)); your uncommitted changes are not in their worktrees"))
+        #expect(try repo.output("show", "grove/1/d-2:seen.txt") == "hello")
+
+        let others = try grove(
+            ["run", "--repo", clean.path, "--repo", untracked.path, "--", "true"], in: sandbox.path)
+        #expect(others.status == 0, "\(others.stderr)")
+        #expect(!others.stderr.contains("uncommitted"), "\(others.stderr)")
+    }
+
+    /// `--copy PATH` (repeatable) brings files from the checkout into each worktree, as `copy:` does.
+    @Test func copyFlagsBringFilesIntoEachWorktree() throws {
+        try repo.write([".env": "SECRET=1\n", "config/local.json": "{\"debug\": true}\n"])
+        let result = try grove([
+            "run", "--count", "2", "--name", "cp", "--copy", ".env", "--copy", "config", "--", "sh", "-c",
+            "cat .env config/local.json > seen.txt",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        for task in ["cp-1", "cp-2"] {
+            #expect(try repo.output("show", "grove/1/\(task):seen.txt") == "SECRET=1\n{\"debug\": true}")
+        }
     }
 
     /// Ctrl-C: every task's processes end, the run is `interrupted`, grove exits 130.

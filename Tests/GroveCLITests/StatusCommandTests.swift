@@ -137,6 +137,32 @@ struct StatusCommandTests {
         #expect(json.tasks.map(\.state) == [.succeeded, .cancelled])
     }
 
+    /// The one-shot commands' `--json` is one JSON document on stdout (then one newline): the
+    /// whole output parses as one object. The streaming commands end with a summary line instead
+    /// (RunCommandTests, MergeCommandTests).
+    @Test func oneShotCommandsPrintOneJSONDocument() throws {
+        let sandbox = try Sandbox()
+        let repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
+        try Shell.run(["git", "init", "-q", "--bare", sandbox.child("remote.git")])
+        try repo.git("remote", "add", "origin", sandbox.child("remote.git"))
+        let environment = ["GROVE_HOME": sandbox.child("home"), "HOME": sandbox.path]
+        func grove(_ arguments: [String]) throws -> ProcessResult {
+            try Shell.run([try builtBinary()] + arguments, in: repo.path, environment: environment, check: false)
+        }
+        let run = try grove(["run", "--count", "2", "--name", "one", "--", "sh", "-c", "echo $GROVE_TASK > t.txt"])
+        #expect(run.status == 0, "\(run.stderr)")
+        for arguments in [
+            ["status", "--json"], ["status", "1", "--json"], ["report", "--json"], ["report", "--format", "json"],
+            ["merge", "--plan", "--json"], ["push", "--json"], ["clean", "--dry-run", "--json"],
+        ] {
+            let result = try grove(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(result.stdout.hasSuffix("}\n") && !result.stdout.dropLast().contains("}\n{"), "\(arguments)")
+            let document = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+            #expect(document is [String: Any], "\(arguments): \(result.stdout)")
+        }
+    }
+
     /// A pid that certainly names no process: one of ours, already exited and reaped.
     private func reapedPID() throws -> Int32 {
         let process = Process()

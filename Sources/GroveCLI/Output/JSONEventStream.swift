@@ -38,3 +38,28 @@ enum ProgressDisplay {
         return LineProgress()
     }
 }
+
+/// The last line of a streaming command's `--json` (`grove run`, `retry`, `merge`): the run's
+/// `grove status --json` document with one key added, `"event": "summary"`, so a script reading
+/// events by their `event` key knows it, and one decoding the status document reads it as one
+/// (the status document has no `event` key of its own).
+struct StatusSummary: Encodable {
+    let report: StatusReport
+
+    private enum Key: String, CodingKey {
+        case event
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode("summary", forKey: .event)
+    }
+
+    /// The summary as one line of JSON, keys sorted like `grove status --json` (no newline).
+    static func line(_ report: StatusReport) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(StatusSummary(report: report)), as: UTF8.self)
+    }
+}

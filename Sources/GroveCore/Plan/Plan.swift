@@ -82,12 +82,15 @@ public struct RunFlags: Sendable, Equatable {
     public var retries: Int?
     /// `--first N`: stop once N tasks succeeded.
     public var first: Int?
+    /// `--copy PATH`, repeatable: the flag form's `copy:`.
+    public var copy: [String]
 
     public init(
         file: String? = nil, repos: [String] = [], count: Int? = nil, name: String? = nil, jobs: Int? = nil,
         timeout: String? = nil, failFast: Bool = false, command: [String] = [], reposFile: String? = nil,
-        cloneJobs: Int? = nil, retries: Int? = nil, first: Int? = nil
+        cloneJobs: Int? = nil, retries: Int? = nil, first: Int? = nil, copy: [String] = []
     ) {
+        self.copy = copy
         self.retries = retries
         self.first = first
         self.file = file

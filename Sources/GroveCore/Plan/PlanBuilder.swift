@@ -60,7 +60,9 @@ public struct PlanBuilder {
                     "no command to run; give one after `--` (e.g. `grove run --repo . -- make fix`) or a task file")
             }
             entries = try flagEntries(flags)
-            defaults = TaskSettings()
+            var settings = TaskSettings()
+            settings.copy = try copyFlags(flags)
+            defaults = settings
             directory = currentDirectory
         }
 
@@ -167,6 +169,21 @@ public struct PlanBuilder {
         }
         if flags.name != nil {
             throw PlanError(.flag("--name"), "--name cannot be combined with a task file; name tasks in \(file)")
+        }
+        if !flags.copy.isEmpty {
+            throw PlanError(
+                .flag("--copy"), "--copy cannot be combined with a task file; list the paths under `copy:` in \(file)")
+        }
+    }
+
+    /// `--copy PATH…`, checked like `copy:` entries (relative, inside the checkout); nil when none.
+    private func copyFlags(_ flags: RunFlags) throws(PlanError) -> [Located<String>]? {
+        guard !flags.copy.isEmpty else { return nil }
+        return try flags.copy.map { path throws(PlanError) in
+            if let problem = TaskFileParser.copyProblem(path) {
+                throw PlanError(.flag("--copy"), problem.replacingOccurrences(of: "copy entry", with: "path"))
+            }
+            return Located(path, at: .flag("--copy"))
         }
     }
 

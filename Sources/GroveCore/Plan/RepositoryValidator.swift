@@ -108,7 +108,8 @@ struct RepositoryValidator {
         if let item = copy.first {
             throw PlanError(
                 item.location,
-                "\(source.display) is a URL repository: its clone has no checkout to copy from; remove `copy:`")
+                "\(source.display) is a URL repository: its clone has no checkout to copy from; "
+                    + (item.location == .flag("--copy") ? "leave out --copy" : "remove `copy:`"))
         }
         if let base, !Repository.isValidBranchName(base.value) {
             throw PlanError(
@@ -182,14 +183,18 @@ struct RepositoryValidator {
 
     private func checkCopy(_ copy: [Located<String>], root: String?, shown: String) throws(PlanError) {
         for item in copy {
+            let flag = item.location == .flag("--copy")
             guard let root else {
-                throw PlanError(item.location, "\(shown) is bare, so there is no checkout to copy from; remove `copy:`")
+                throw PlanError(
+                    item.location,
+                    "\(shown) is bare, so there is no checkout to copy from; "
+                        + (flag ? "leave out --copy" : "remove `copy:`"))
             }
             if !FileManager.default.fileExists(atPath: root + "/" + item.value) {
                 throw PlanError(
                     item.location,
-                    "copy entry \"\(PlanError.excerpt(item.value))\" does not exist in \(shown); create it or remove the entry"
-                )
+                    (flag ? "path" : "copy entry") + " \"\(PlanError.excerpt(item.value))\" does not exist in \(shown);"
+                        + " create it or remove " + (flag ? "this --copy" : "the entry"))
             }
         }
     }

@@ -8,10 +8,16 @@ import GRDB
 /// the write lock instead of failing. Writes are short `BEGIN IMMEDIATE` transactions. The store is
 /// `Sendable`: share one per process between concurrent tasks. Methods block for the length of
 /// one short transaction (or the busy timeout at worst).
+///
+/// `reader(home:)` opens a store that never writes the database (`status`, `logs`, `report`):
+/// see StateStore+Reading.swift.
 public final class StateStore: Sendable {
     /// Where the database lives.
     public let path: String
-    let pool: DatabasePool
+    /// A `DatabasePool` for a writing store; for a reader, a read-only connection or an in-memory copy.
+    let pool: any DatabaseWriter
+    /// True for a store from `reader(home:)`: what it writes never reaches `path`.
+    public let isReader: Bool
 
     /// Opens (creating, then migrating) the database of a grove home.
     public convenience init(home: GroveHome, busyTimeout: TimeInterval = 10) throws {
@@ -30,8 +36,17 @@ public final class StateStore: Sendable {
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
         configuration.label = "grove.state"
-        pool = try Self.openPool(path: path, configuration: configuration, patience: busyTimeout)
+        let pool = try Self.openPool(path: path, configuration: configuration, patience: busyTimeout)
         try Self.migrate(pool, path: path)
+        self.pool = pool
+        isReader = false
+    }
+
+    /// A reader over `connection` (see `reader(home:)`).
+    init(path: String, reader connection: any DatabaseWriter) {
+        self.path = path
+        pool = connection
+        isReader = true
     }
 
     /// The database is created 0600 before SQLite opens it, and SQLite gives its `-wal` and `-shm`
@@ -63,8 +78,8 @@ public final class StateStore: Sendable {
         }
     }
 
-    /// Opens the database of a home if it exists; nil when grove has never run there. Readers
-    /// (`grove status`, `grove logs`) use this so that looking creates nothing.
+    /// Opens the database of a home for writing if it exists; nil when grove has never run there,
+    /// so that a command finding nothing creates nothing. (Commands that only look use `reader(home:)`.)
     public static func existing(home: GroveHome) throws -> StateStore? {
         guard FileManager.default.fileExists(atPath: home.database) else { return nil }
         return try StateStore(home: home)
@@ -99,7 +114,7 @@ public final class StateStore: Sendable {
         return last + 1
     }
 
-    private static func migrate(_ pool: DatabasePool, path: String) throws {
+    static func migrate(_ pool: any DatabaseWriter, path: String) throws {
         let migrator = Schema.migrator
         if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
             throw StateError.newerSchema(path: path)
