@@ -132,6 +132,8 @@ public struct CleanProblem: Sendable, Equatable, Encodable {
         case locked
         /// grove's state names it but it no longer exists: nothing to clean there.
         case vanished
+        /// A bare repository without linked worktrees (it may be someone's remote): never changed.
+        case skipped
     }
 
     public var repository: String

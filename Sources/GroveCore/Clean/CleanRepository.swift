@@ -65,6 +65,38 @@ final class CleanRepository {
             limit: Self.countLimit)
     }
 
+    /// What `grove merge` recorded of a task branch: it found nothing to land (`at`) in the
+    /// branch its task ended with (`head`).
+    struct Verdict: Sendable, Equatable {
+        var at: Date
+        var head: ObjectID
+    }
+
+    /// Why the commits `branch` (at `tip`) has beyond `base` are in `base` all the same — the
+    /// words for the report — or nil when they may not be:
+    /// - every one of them is patch-equivalent to a commit of base (or its upstream) since
+    ///   their merge base, as `git cherry base branch` sees it (all `-`), so it was landed
+    ///   rebased, squashed as is, or cherry-picked; or
+    /// - `grove merge` recorded `nothing_to_land` for it (its changes were found in base when
+    ///   replayed, however base got them), and the branch has not moved since: it is still at
+    ///   the tip its task ended with, and its reflog's newest entry is not later than the verdict.
+    func changesInBase(_ tip: ObjectID, branch: String, base: String, verdict: Verdict?) throws -> String? {
+        guard !base.isEmpty else { return nil }
+        if let verdict, tip == verdict.head, let moved = try? repository.branchLastMoved(branch),
+            moved <= verdict.at
+        {
+            return "grove merge found nothing to land: its changes are already in \(base)"
+        }
+        for container in try containers(base: base) {
+            guard let commits = try repository.cherry(tip, upstream: container), !commits.isEmpty else { continue }
+            if commits.allSatisfy(\.equivalent) {
+                let what = commits.count == 1 ? "its commit makes" : "each of its \(commits.count) commits makes"
+                return "its changes are already in \(base): \(what) the same change as one there (git cherry)"
+            }
+        }
+        return nil
+    }
+
     /// Commits of a detached HEAD that no branch, tag or remote-tracking ref holds: removing
     /// the worktree would leave them dangling.
     func commitsOnNoRef(_ commit: ObjectID) throws -> Int {

@@ -33,13 +33,19 @@ public final class RunCleaner: Sendable {
     public let options: RunCleanOptions
     let store: StateStore
     let home: GroveHome
+    /// When `grove merge` found nothing to land in each task, by task name.
+    let nothingToLand: [String: Date]
 
-    init(run: RunRecord, tasks: [TaskRecord], options: RunCleanOptions, store: StateStore, home: GroveHome) {
+    init(
+        run: RunRecord, tasks: [TaskRecord], options: RunCleanOptions, store: StateStore, home: GroveHome,
+        nothingToLand: [String: Date] = [:]
+    ) {
         self.run = run
         self.tasks = tasks
         self.options = options
         self.store = store
         self.home = home
+        self.nothingToLand = nothingToLand
     }
 
     /// Chooses the run (the latest unless `options.run`). An unknown run throws `StateError`,
@@ -53,7 +59,9 @@ public final class RunCleaner: Sendable {
                 "run \(run.number) is still running (grove pid \(run.pid)); wait for it to end"
                     + " (`grove status \(run.number)`), or stop it, then clean it")
         }
-        return RunCleaner(run: run, tasks: tasks, options: options, store: store, home: home)
+        return RunCleaner(
+            run: run, tasks: tasks, options: options, store: store, home: home,
+            nothingToLand: try store.nothingToLandVerdicts(run: run.number))
     }
 
     /// Scans the run's worktrees and branches (one repository at a time per thread, repositories
@@ -240,7 +248,9 @@ public final class RunCleaner: Sendable {
                     } else {
                         item.worktreeAction = .keep
                         keptKind = .dirty
-                        fix = forceFix
+                        fix =
+                            "commit what is worth keeping in \(path), then `grove merge \(run.number)`;"
+                            + " `\(forceFix)` discards it"
                     }
                 } else if head.branchName == nil, let commit = head.commit, try clean.commitsOnNoRef(commit) > 0 {
                     reasons.append("its detached HEAD \(commit.short) holds commits on no branch")
@@ -284,6 +294,12 @@ public final class RunCleaner: Sendable {
                 item.branchAction = .delete
                 branchKind = tip == start ? .empty : .merged
                 reasons.append(tip == start ? "no commits" : "landed in \(base)")
+            } else if let landed = try clean.changesInBase(
+                tip, branch: task.branch, base: base, verdict: verdict(of: task))
+            {
+                item.branchAction = .delete
+                branchKind = .merged
+                reasons.append(landed)
             } else {
                 let atRisk = try clean.commitsAtRisk(tip, base: base, also: start.map { [$0] } ?? [])
                 if atRisk == 0 {
@@ -298,7 +314,11 @@ public final class RunCleaner: Sendable {
                     } else {
                         item.branchAction = .keep
                         keptKind = keptKind ?? .unmerged
-                        fix = fix ?? forceFix
+                        // Landing it is the safe next step; --force deletes the work.
+                        fix =
+                            fix
+                            ?? "land it with `grove merge \(run.number)`, or delete it and its"
+                            + " \(CleanRepository.commits(atRisk)) with `\(forceFix)`"
                     }
                 }
             }
@@ -311,5 +331,13 @@ public final class RunCleaner: Sendable {
         item.reason = reasons.isEmpty ? nil : reasons.joined(separator: "; ")
         item.fix = fix
         return item
+    }
+
+    /// What `grove merge` recorded of the task, when it found nothing to land.
+    private func verdict(of task: TaskRecord) -> CleanRepository.Verdict? {
+        guard let at = nothingToLand[task.name], let head = task.headCommit.flatMap({ ObjectID(hex: $0) }) else {
+            return nil
+        }
+        return CleanRepository.Verdict(at: at, head: head)
     }
 }
