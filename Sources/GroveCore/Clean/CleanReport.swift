@@ -30,6 +30,9 @@ public enum CleanClass: String, Sendable, Codable, CaseIterable {
     case running
     /// A directory where a run's worktree was, no longer registered with git: kept for the user to look at.
     case orphan
+    /// A run's worktree folder a killed grove left half-made: its task never ran there, and it
+    /// holds nothing but what adding the worktree writes. grove's own: removed.
+    case halfMade = "half_made"
     /// A run's worktree that is clean but whose task branch is gone: removed.
     case clean
     /// Nothing of the task is left (its worktree and branch were removed before).
@@ -91,6 +94,11 @@ public struct CleanItem: Sendable, Equatable, Encodable {
     var scannedBranch: String?
     var branchTip: ObjectID?
     var discardChanges = false
+    /// The branch is one of grove's task branches: a stale lock file on its ref, left by a
+    /// killed grove, may be removed (`StaleLocks`) so it can be deleted.
+    var groveBranch = false
+    /// Set for a half-made worktree: the commit its checkout wrote, checked again before removal.
+    var halfMadeStart: ObjectID?
 
     init(repository: String, worktree: String?, branch: String?, kind: CleanClass) {
         self.repository = repository

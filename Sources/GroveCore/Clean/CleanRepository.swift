@@ -191,7 +191,8 @@ enum CleanActions {
     static func apply(
         _ items: [CleanItem], in clean: CleanRepository, home: GroveHome?, control: CleanControl
     ) -> [CleanItem] {
-        items.map { item in
+        let unlocked = removeStaleLocks(for: items, in: clean.repository)
+        return items.map { item in
             var item = item
             // After Ctrl-C, what was not started is left as it is (a removal is never cut in half).
             guard !control.isStopping else {
@@ -201,6 +202,11 @@ enum CleanActions {
                 }
                 return item
             }
+            if let branch = item.branch, let files = unlocked[branch] {
+                item.reason =
+                    (item.reason.map { $0 + "; " } ?? "")
+                    + "removed the lock file a killed grove left on its branch (\(files.joined(separator: ", ")))"
+            }
             apply(&item, in: clean.repository)
             if item.worktreeAction == .remove, let home, let path = item.worktree {
                 removeEmptyRunDirectory(above: path, home: home)
@@ -209,12 +215,34 @@ enum CleanActions {
         }
     }
 
+    /// A grove killed while it wrote a task branch leaves `refs/heads/<branch>.lock` (or
+    /// `packed-refs.lock`) behind, and deleting the branch fails until it is gone. Called with
+    /// the repository's grove lock held: the lock files of the grove branches about to be
+    /// deleted go by `StaleLocks`'s rule. Returns the files removed, by branch.
+    private static func removeStaleLocks(for items: [CleanItem], in repository: Repository) -> [String: [String]] {
+        let common = repository.commonDirectory
+        let branches = items.filter { $0.branchAction == .delete && $0.groveBranch }.compactMap(\.branch)
+        let files = branches.map { common + "/refs/heads/\($0).lock" } + [common + "/packed-refs.lock"]
+        guard !branches.isEmpty, files.contains(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            return [:]
+        }
+        let removed = Set(StaleLocks.remove(files, commonDirectory: common))
+        var byBranch: [String: [String]] = [:]
+        for branch in branches {
+            let mine = [common + "/refs/heads/\(branch).lock", common + "/packed-refs.lock"].filter(removed.contains)
+            if !mine.isEmpty { byBranch[branch] = mine }
+        }
+        return byBranch
+    }
+
     private static func apply(_ item: inout CleanItem, in repository: Repository) {
         guard item.worktreeAction == .remove || item.worktreeAction == .prune || item.branchAction == .delete else {
             return
         }
         do {
             switch item.worktreeAction {
+            case .remove where item.adminName == nil && item.halfMadeStart != nil:
+                guard try removeHalfMade(&item, in: repository) else { return }
             case .remove:
                 guard try removeWorktree(&item, in: repository) else { return }
             case .prune:
@@ -282,6 +310,10 @@ enum CleanActions {
             changed(&item, item.kind, "its HEAD moved since the scan (now \(now))")
             return false
         }
+        if let start = item.halfMadeStart, try !repository.holdsOnlyCheckout(of: start, at: path) {
+            changed(&item, .dirty, "files other than its checkout's appeared in it since the scan")
+            return false
+        }
         do {
             try repository.removeWorktree(worktree, force: item.discardChanges)
         } catch let refused as WorktreeRemovalError {
@@ -296,6 +328,21 @@ enum CleanActions {
             }
             return false
         }
+        return true
+    }
+
+    /// Removes the folder a killed worktree add left (git does not know it as a worktree) if it
+    /// still holds only what the checkout wrote; false (kept, saying why) when that changed.
+    private static func removeHalfMade(_ item: inout CleanItem, in repository: Repository) throws -> Bool {
+        guard let path = item.worktree, let start = item.halfMadeStart else { return false }
+        guard FileManager.default.fileExists(atPath: path) || CleanPaths.linkTarget(path) != nil else { return true }
+        guard CleanPaths.linkTarget(path) == nil, try repository.holdsOnlyCheckout(of: start, at: path),
+            try repository.worktree(atPath: path) == nil
+        else {
+            changed(&item, .orphan, "it changed since the scan")
+            return false
+        }
+        try DirectoryRemoval.remove(path)
         return true
     }
 

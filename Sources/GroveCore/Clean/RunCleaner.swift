@@ -182,6 +182,7 @@ public final class RunCleaner: Sendable {
         checkouts: [String]
     ) throws -> CleanItem {
         var item = CleanItem(repository: clean.display, worktree: task.worktree, branch: task.branch, kind: .gone)
+        item.groveBranch = true
         let forceFix = "grove clean \(run.number) --force"
         let path = CleanPaths.quoted(task.worktree)
         var reasons: [String] = []
@@ -233,7 +234,14 @@ public final class RunCleaner: Sendable {
             } else {
                 let status = try worktree.openRepository().status()
                 let submodules = CleanRepository.hasSubmodules(worktree)
-                if !status.isClean || submodules {
+                if !status.isClean && !submodules, let start = halfMade(task, at: task.worktree, in: clean) {
+                    // Cut off while its checkout wrote the files: nothing in it but those.
+                    item.worktreeAction = .remove
+                    item.discardChanges = true
+                    item.halfMadeStart = start
+                    worktreeKind = .halfMade
+                    reasons.append(Self.halfMadeReason)
+                } else if !status.isClean || submodules {
                     let paths = status.entries.map(\.path)
                     if !paths.isEmpty {
                         reasons.append(
@@ -265,6 +273,11 @@ public final class RunCleaner: Sendable {
                     worktreeKind = .clean
                 }
             }
+        } else if CleanPaths.linkTarget(task.worktree) == nil, let start = halfMade(task, at: task.worktree, in: clean) {
+            item.worktreeAction = .remove
+            item.halfMadeStart = start
+            worktreeKind = .halfMade
+            reasons.append(Self.halfMadeReason)
         } else if FileManager.default.fileExists(atPath: task.worktree) {
             item.worktreeAction = .keep
             keptKind = .orphan
@@ -325,12 +338,27 @@ public final class RunCleaner: Sendable {
         }
 
         item.kind =
-            keptKind ?? ([.dirty, .unmerged, .missing].contains(worktreeKind) ? worktreeKind : nil) ?? branchKind
+            keptKind ?? ([.dirty, .unmerged, .missing, .halfMade].contains(worktreeKind) ? worktreeKind : nil)
+            ?? branchKind
             ?? worktreeKind ?? .gone
         if item.kind == .gone { item.worktree = nil }
         item.reason = reasons.isEmpty ? nil : reasons.joined(separator: "; ")
         item.fix = fix
         return item
+    }
+
+    static let halfMadeReason =
+        "a killed grove left its worktree half-made (the task never ran; it holds only what the checkout wrote)"
+
+    /// The commit a half-made worktree's checkout wrote, when the folder at `path` is one: no
+    /// attempt of the task ever ran (so no setup or command wrote there), and it holds nothing
+    /// but what adding the worktree at the task's start commit writes (`holdsOnlyCheckout`).
+    /// Anything else is someone's, and kept.
+    private func halfMade(_ task: TaskRecord, at path: String, in clean: CleanRepository) -> ObjectID? {
+        guard task.attempts == 0, let start = task.baseCommit.flatMap({ ObjectID(hex: $0) }),
+            (try? clean.repository.holdsOnlyCheckout(of: start, at: path)) == true
+        else { return nil }
+        return start
     }
 
     /// What `grove merge` recorded of the task, when it found nothing to land.

@@ -348,6 +348,7 @@ public final class StaleCleaner: Sendable {
         item.head = head.commit?.hex
         if let branch = head.branchName, head.commit != nil, !protected.contains(branch) {
             item.branchTip = head.commit
+            item.groveBranch = branch.hasPrefix("grove/") || origins[branch] != nil
         }
         let quotedPath = CleanPaths.quoted(path)
 
@@ -537,11 +538,13 @@ public final class StaleCleaner: Sendable {
                 reason = "no worktree, and " + landed
             }
             if let index {
+                items[index].groveBranch = true
                 items[index].branchTip = branch.target
                 items[index].branchAction = .delete
                 items[index].reason = (items[index].reason.map { $0 + "; its branch has " } ?? "") + reason
             } else {
                 var item = CleanItem(repository: clean.display, worktree: nil, branch: branch.name, kind: .merged)
+                item.groveBranch = true
                 item.head = branch.target.hex
                 item.branchTip = branch.target
                 item.branchAction = .delete
