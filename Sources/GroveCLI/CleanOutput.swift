@@ -25,6 +25,15 @@ enum CleanOutput {
             }
             lines.append("")
         }
+        // What goes for a reason its class does not tell, said before what stays.
+        let why = shown.filter { $0.saysWhy && !$0.keepsSomething && $0.reason != nil }
+        if !why.isEmpty {
+            lines.append(report.dryRun ? "would remove:" : "removed:")
+            for item in why {
+                lines.append("  \(item.branch ?? item.worktree ?? item.repository): \(item.reason ?? "")")
+            }
+            lines.append("")
+        }
         let notes = shown.filter { $0.error != nil || $0.fix != nil && $0.keepsSomething }
         if !notes.isEmpty {
             lines.append(report.dryRun ? "would keep:" : "kept:")

@@ -12,8 +12,9 @@ extension Repository {
     /// `git cherry upstream tip`: the commits of `tip` that `upstream` lacks, newest first, each
     /// marked equivalent when a non-merge commit of `upstream` since their merge base has the
     /// same patch id (the same change, whatever its message, author or parent). Unlike git
-    /// cherry, a merge commit of `tip` is listed, never equivalent: what a merge resolved may
-    /// be nowhere else.
+    /// cherry, a merge commit of `tip` is listed, never equivalent (what a merge resolved may be
+    /// nowhere else), and so is a commit that changes nothing (git cherry takes any two for
+    /// equal; what such a commit holds is its message, which base does not have).
     /// Nil when either side has more than `limit` commits to compare: no answer, rather than a
     /// walk through a huge history.
     public func cherry(_ tip: ObjectID, upstream: ObjectID, limit: Int = 2000) throws -> [CherryCommit]? {
@@ -32,8 +33,8 @@ extension Repository {
     }
 
     /// The patch id of a commit's change against its first parent (against nothing for a root
-    /// commit), as `git patch-id --stable` computes it; nil for a merge commit, which git
-    /// cherry leaves out.
+    /// commit), as `git patch-id --stable` computes it; nil for a merge commit (git cherry
+    /// leaves those out) and for a commit that changes nothing (no patch to compare).
     public func patchID(of commit: ObjectID) throws -> ObjectID? {
         let object = try lookupCommit(commit)
         defer { git_commit_free(object) }
@@ -54,6 +55,7 @@ extension Repository {
             git_diff_tree_to_tree(&$0, pointer, oldTree, newTree, &options)
         }
         defer { git_diff_free(diff) }
+        guard git_diff_num_deltas(diff) > 0 else { return nil }
         var patchOptions = git_diff_patchid_options()
         try GitError.check(
             git_diff_patchid_options_init(&patchOptions, UInt32(GIT_DIFF_PATCHID_OPTIONS_VERSION)),

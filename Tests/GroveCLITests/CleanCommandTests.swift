@@ -171,6 +171,44 @@ struct CleanCommandTests {
         #expect(again.stdout.contains("\"cleaned\":true"))
     }
 
+    /// The issue: `grove merge` says a task is nothing_to_land (main got its changes in two
+    /// commits of its own, so git cherry still marks it `+`), and `grove clean` agrees: it
+    /// removes it without --force and says why. What clean keeps is named as what it is (the
+    /// branch, once its worktree went), with `grove merge` offered before --force.
+    @Test func whatGroveMergeFoundNothingToLandInIsCleanedAndTheKeptListTellsTheTruth() throws {
+        let repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
+        let run = try grove(["run", "--name", "split", "--", "sh", "-c", "echo a > a.txt; echo b > b.txt"], in: repo.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        try repo.commit("add a", files: ["a.txt": "a\n"])
+        try repo.commit("add b", files: ["b.txt": "b\n"])
+        #expect(try repo.output("cherry", "main", "grove/1/split").hasPrefix("+ "))
+        let merge = try grove(["merge", "1", "--json"], in: repo.path)
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(merge.stdout.contains("\"nothing_to_land\""))
+
+        let clean = try grove(["clean", "1"], in: repo.path)
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        #expect(clean.stdout.contains("grove merge found nothing to land"))
+        #expect(!clean.stdout.contains("--force"))
+        #expect(clean.stdout.contains("run 1 is cleaned"))
+        #expect(try linked(repo).isEmpty)
+        #expect(try repo.output("branch", "--list", "grove/*").isEmpty)
+
+        let work = try grove(["run", "--name", "work", "--", "sh", "-c", "echo w > w.txt"], in: repo.path)
+        #expect(work.status == 0, "\(work.stderr)")
+        let kept = try grove(["clean", "2"], in: repo.path)
+        #expect(kept.status == 1)
+        #expect(try linked(repo).isEmpty)
+        #expect(try repo.output("branch", "--list", "grove/*") == "  grove/2/work")
+        let line = try #require(kept.stdout.split(separator: "\n").first { $0.contains("branch grove/2/work") })
+        let worktree = home + "/worktrees/2/work"
+        #expect(
+            line
+                == "  branch grove/2/work (its worktree removed): 1 commit in neither main nor a remote;"
+                + " land it with `grove merge 2`, or delete it and its 1 commit with `grove clean 2 --force`")
+        #expect(!kept.stdout.contains("  \(worktree):"))
+    }
+
     @Test func withoutRepoOrScanTheRepositoriesGroveRanInAreCleaned() throws {
         let repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
         let gone = try sandbox.repository("gone", files: ["README.md": "hello\n"])

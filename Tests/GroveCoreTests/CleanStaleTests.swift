@@ -214,10 +214,7 @@ struct CleanStaleTests {
         try clone.git("worktree", "add", "-q", "-b", "fresh", wts + "/fresh")
         // Committed and pushed, not merged.
         try clone.git("worktree", "add", "-q", "-b", "review", wts + "/review")
-        // A real change: an empty commit is patch-equivalent to any other (git cherry says `-`).
-        try "review\n".write(toFile: wts + "/review/review.txt", atomically: false, encoding: .utf8)
-        try Shell.git("add", "review.txt", in: wts + "/review")
-        try Shell.git("commit", "-q", "-m", "in review", in: wts + "/review")
+        try Shell.git("commit", "-q", "--allow-empty", "-m", "in review", in: wts + "/review")
         try Shell.git("push", "-q", "origin", "review", in: wts + "/review")
         // Merged on the server only: main there has it, local main does not.
         try clone.git("worktree", "add", "-q", "-b", "landed", wts + "/landed")

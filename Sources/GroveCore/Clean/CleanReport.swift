@@ -85,6 +85,10 @@ public struct CleanItem: Sendable, Equatable, Encodable {
     @Nullable public var sizeBytes: Int64?
     /// Set when an action failed; such a failure makes `grove clean` exit 1.
     @Nullable public var error: String?
+    /// What is removed goes for a reason its class alone does not tell (its changes are in base
+    /// under other commits, `grove merge` found nothing to land, a half-made worktree, a stale
+    /// lock removed first): the report for people says why, not only `--json`.
+    public var saysWhy = false
 
     // What removal re-checks: the admin entry to find again, HEAD and the branch tip as scanned
     // (the branch is deleted only if it still points there), and whether uncommitted changes

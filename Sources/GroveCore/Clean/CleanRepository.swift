@@ -203,6 +203,7 @@ enum CleanActions {
                 return item
             }
             if let branch = item.branch, let files = unlocked[branch] {
+                item.saysWhy = true
                 item.reason =
                     (item.reason.map { $0 + "; " } ?? "")
                     + "removed the lock file a killed grove left on its branch (\(files.joined(separator: ", ")))"

@@ -241,6 +241,7 @@ public final class RunCleaner: Sendable {
                     item.halfMadeStart = start
                     worktreeKind = .halfMade
                     reasons.append(Self.halfMadeReason)
+                    item.saysWhy = true
                 } else if !status.isClean || submodules {
                     let paths = status.entries.map(\.path)
                     if !paths.isEmpty {
@@ -278,6 +279,7 @@ public final class RunCleaner: Sendable {
             item.halfMadeStart = start
             worktreeKind = .halfMade
             reasons.append(Self.halfMadeReason)
+            item.saysWhy = true
         } else if FileManager.default.fileExists(atPath: task.worktree) {
             item.worktreeAction = .keep
             keptKind = .orphan
@@ -313,6 +315,7 @@ public final class RunCleaner: Sendable {
                 item.branchAction = .delete
                 branchKind = .merged
                 reasons.append(landed)
+                item.saysWhy = true
             } else {
                 let atRisk = try clean.commitsAtRisk(tip, base: base, also: start.map { [$0] } ?? [])
                 if atRisk == 0 {

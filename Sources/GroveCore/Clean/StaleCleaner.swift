@@ -478,6 +478,7 @@ public final class StaleCleaner: Sendable {
         {
             item.kind = .merged
             item.reason = landed ?? "its commits are all in \(baseName)"
+            item.saysWhy = landed != nil
             item.worktreeAction = .remove
             item.branchAction = item.branchTip != nil ? .delete : nil
             return item
@@ -530,17 +531,20 @@ public final class StaleCleaner: Sendable {
             let base = clean.base(for: origin?.base)
             let start = origin?.baseCommit.map { [$0] } ?? []
             var reason = "no worktree, and its commits are all in \(base.isEmpty ? "the base" : base)"
+            var saysWhy = false
             if try clean.commitsBeyond(branch.target, base: base, also: start) > 0 {
                 guard
                     let landed = try clean.changesInBase(
                         branch.target, branch: branch.name, base: base, verdict: origin?.verdict)
                 else { continue }
                 reason = "no worktree, and " + landed
+                saysWhy = true
             }
             if let index {
                 items[index].groveBranch = true
                 items[index].branchTip = branch.target
                 items[index].branchAction = .delete
+                items[index].saysWhy = saysWhy
                 items[index].reason = (items[index].reason.map { $0 + "; its branch has " } ?? "") + reason
             } else {
                 var item = CleanItem(repository: clean.display, worktree: nil, branch: branch.name, kind: .merged)
@@ -549,6 +553,7 @@ public final class StaleCleaner: Sendable {
                 item.branchTip = branch.target
                 item.branchAction = .delete
                 item.reason = reason
+                item.saysWhy = saysWhy
                 items.append(item)
             }
         }
