@@ -51,7 +51,8 @@ extension Repository {
                     git_repository_hashfile(&oid, pointer, full, GIT_OBJECT_BLOB, path), "git_repository_hashfile")
                 guard ObjectID(oid) == id else { return false }
             case S_IFLNK:
-                guard mode == GIT_FILEMODE_LINK, let target = try? FileManager.default.destinationOfSymbolicLink(atPath: full)
+                guard mode == GIT_FILEMODE_LINK,
+                    let target = try? FileManager.default.destinationOfSymbolicLink(atPath: full)
                 else { return false }
                 var oid = git_oid()
                 let bytes = Array(target.utf8)

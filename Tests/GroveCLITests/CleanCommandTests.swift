@@ -177,7 +177,8 @@ struct CleanCommandTests {
     /// branch, once its worktree went), with `grove merge` offered before --force.
     @Test func whatGroveMergeFoundNothingToLandInIsCleanedAndTheKeptListTellsTheTruth() throws {
         let repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
-        let run = try grove(["run", "--name", "split", "--", "sh", "-c", "echo a > a.txt; echo b > b.txt"], in: repo.path)
+        let run = try grove(
+            ["run", "--name", "split", "--", "sh", "-c", "echo a > a.txt; echo b > b.txt"], in: repo.path)
         #expect(run.status == 0, "\(run.stderr)")
         try repo.commit("add a", files: ["a.txt": "a\n"])
         try repo.commit("add b", files: ["b.txt": "b\n"])

@@ -101,7 +101,8 @@ struct CleanRunTests {
             let path = home.worktree(run: 1, task: task)
             #expect(
                 try item(task).fix
-                    == "commit what is worth keeping in \(path), then `grove merge 1`; `grove clean 1 --force` discards it")
+                    == "commit what is worth keeping in \(path), then `grove merge 1`; `grove clean 1 --force` discards it"
+            )
         }
         #expect(try item("failed").reason?.contains("half.txt") == true)
         #expect(report.cleaned == false)

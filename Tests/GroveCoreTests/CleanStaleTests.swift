@@ -341,12 +341,16 @@ struct CleanStaleTests {
         let done = sandbox.child("project-done")
         try Shell.git("worktree", "add", "-q", "-b", "grove/1/done", done, in: bare)
         try Shell.run(
-            ["git", "-C", done, "-c", "user.name=T", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m", "d"])
+            [
+                "git", "-C", done, "-c", "user.name=T", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m",
+                "d",
+            ])
         try Shell.git("update-ref", "refs/heads/main", "grove/1/done", in: bare)
         // No reflog in a bare repository: grove's record says where the task started.
         let start = try seed.revParse("main")
         let knowledge = CleanKnowledge(
-            runs: [], tasks: [
+            runs: [],
+            tasks: [
                 TaskRecord(
                     run: 1, name: "done", position: 0, repo: bare, base: "main", branch: "grove/1/done", worktree: done,
                     command: ["true"], log: "", baseCommit: start)

@@ -99,7 +99,8 @@ struct StaleLocksTests {
         let held = try RepositoryLock.acquire(commonDirectory: common, repository: repo.path)
         defer { held.release() }
         let began = Date().addingTimeInterval(-60)
-        #expect(StaleLocks.remove([lock], commonDirectory: common, madeAfter: began, settle: .milliseconds(100)).isEmpty)
+        #expect(
+            StaleLocks.remove([lock], commonDirectory: common, madeAfter: began, settle: .milliseconds(100)).isEmpty)
         #expect(FileManager.default.fileExists(atPath: lock))
         #expect(
             StaleLocks.remove(

@@ -274,7 +274,8 @@ public final class RunCleaner: Sendable {
                     worktreeKind = .clean
                 }
             }
-        } else if CleanPaths.linkTarget(task.worktree) == nil, let start = halfMade(task, at: task.worktree, in: clean) {
+        } else if CleanPaths.linkTarget(task.worktree) == nil, let start = halfMade(task, at: task.worktree, in: clean)
+        {
             item.worktreeAction = .remove
             item.halfMadeStart = start
             worktreeKind = .halfMade
