@@ -132,12 +132,18 @@ struct CleanRunTests {
     /// A task whose commit main took under another id (cherry-picked after main moved on):
     /// git cherry marks it `-`, so clean removes it without --force and says why.
     @Test func aTaskWhoseChangesAreAlreadyInMainIsRemovedWithoutForce() async throws {
-        _ = try await run(["picked": "echo picked > picked.txt", "kept": "echo kept > kept.txt"])
+        _ = try await run([
+            "picked": "echo picked > picked.txt", "kept": "echo kept > kept.txt",
+            "amend": "git commit -q --amend -m 'amended start'",
+        ])
         try repo.commit("main moves on", files: ["main.txt": "main\n"])
         try repo.git("cherry-pick", "grove/1/picked")
         // The second opinion: every commit `-` for picked, `+` for kept.
         #expect(try repo.output("cherry", "main", "grove/1/picked").hasPrefix("- "))
         #expect(try repo.output("cherry", "main", "grove/1/kept").hasPrefix("+ "))
+        // amend rewrote main's own commit (same change, new message): git cherry says `-`, but
+        // the branch no longer holds its start, so it has no own commits to judge that way: kept.
+        #expect(try repo.output("cherry", "main", "grove/1/amend").hasPrefix("- "))
 
         let report = try await clean(1)
         let picked = try #require(report.items.first { $0.branch == "grove/1/picked" })
@@ -146,7 +152,10 @@ struct CleanRunTests {
         #expect(picked.reason?.contains("its changes are already in main") == true)
         let kept = try #require(report.items.first { $0.branch == "grove/1/kept" })
         #expect(kept.kind == .unmerged && kept.branchAction == .keep)
-        #expect(try groveBranches() == ["grove/1/kept"])
+        let amend = try #require(report.items.first { $0.branch == "grove/1/amend" })
+        #expect(amend.kind == .unmerged && amend.branchAction == .keep)
+        #expect(try groveBranches() == ["grove/1/amend", "grove/1/kept"])
+        #expect(try repo.output("log", "-1", "--format=%s", "grove/1/amend") == "amended start")
         #expect(try linked().isEmpty)
     }
 

@@ -80,8 +80,15 @@ final class CleanRepository {
     /// - `grove merge` recorded `nothing_to_land` for it (its changes were found in base when
     ///   replayed, however base got them), and the branch has not moved since: it is still at
     ///   the tip its task ended with, and its reflog's newest entry is not later than the verdict.
-    func changesInBase(_ tip: ObjectID, branch: String, base: String, verdict: Verdict?) throws -> String? {
+    ///
+    /// A branch that no longer contains `start` (where grove's task began, when known) had
+    /// base's history rewritten (an amended or reset start): it has no "own commits" to judge
+    /// this way, and is left to the stricter checks.
+    func changesInBase(_ tip: ObjectID, branch: String, base: String, start: ObjectID?, verdict: Verdict?) throws
+        -> String?
+    {
         guard !base.isEmpty else { return nil }
+        if let start, try !repository.isAncestor(start, of: tip) { return nil }
         if let verdict, tip == verdict.head, let moved = try? repository.branchLastMoved(branch),
             moved <= verdict.at
         {

@@ -311,7 +311,7 @@ public final class RunCleaner: Sendable {
                 branchKind = tip == start ? .empty : .merged
                 reasons.append(tip == start ? "no commits" : "landed in \(base)")
             } else if let landed = try clean.changesInBase(
-                tip, branch: task.branch, base: base, verdict: verdict(of: task))
+                tip, branch: task.branch, base: base, start: start, verdict: verdict(of: task))
             {
                 item.branchAction = .delete
                 branchKind = .merged

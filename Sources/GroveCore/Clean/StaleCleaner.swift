@@ -215,7 +215,8 @@ public final class StaleCleaner: Sendable {
                 CleanProblem(
                     repository: scanned.display, kind: .skipped,
                     message: "a bare repository without worktrees (a remote, perhaps): grove clean never"
-                        + " changes one; nothing was changed in it")
+                        + " changes one, so nothing was changed in it; delete a branch of it yourself with"
+                        + " `git -C \(CleanPaths.quoted(scanned.display)) branch -d <branch>`")
             ])
         }
         var items = options.measureSize ? await Self.measure(found) : found
@@ -422,7 +423,8 @@ public final class StaleCleaner: Sendable {
         // Commits base has under other ids (landed rebased, cherry-picked): nothing is lost.
         var landed: String?
         if beyond > 0, let tip = head.commit, let branch = head.branchName {
-            landed = try clean.changesInBase(tip, branch: branch, base: base, verdict: origin?.verdict)
+            landed = try clean.changesInBase(
+                tip, branch: branch, base: base, start: origin?.baseCommit, verdict: origin?.verdict)
             if landed != nil {
                 beyond = 0
                 atRisk = 0
@@ -535,7 +537,8 @@ public final class StaleCleaner: Sendable {
             if try clean.commitsBeyond(branch.target, base: base, also: start) > 0 {
                 guard
                     let landed = try clean.changesInBase(
-                        branch.target, branch: branch.name, base: base, verdict: origin?.verdict)
+                        branch.target, branch: branch.name, base: base, start: origin?.baseCommit,
+                        verdict: origin?.verdict)
                 else { continue }
                 reason = "no worktree, and " + landed
                 saysWhy = true
