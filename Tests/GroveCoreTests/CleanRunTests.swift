@@ -228,7 +228,7 @@ struct CleanRunTests {
         let item = try #require(report.items.first)
         #expect(item.error == nil)
         #expect(item.branchAction == .delete && item.done)
-        #expect(item.reason?.contains("removed the lock file a killed grove left") == true)
+        #expect(item.reason?.contains("removed the lock file a killed grove left in its way") == true)
         #expect(!FileManager.default.fileExists(atPath: lock))
         #expect(try groveBranches().isEmpty)
         #expect(report.cleaned == true)

@@ -213,7 +213,8 @@ enum CleanActions {
                 item.saysWhy = true
                 item.reason =
                     (item.reason.map { $0 + "; " } ?? "")
-                    + "removed the lock file a killed grove left on its branch (\(files.joined(separator: ", ")))"
+                    + "removed the lock file\(files.count == 1 ? "" : "s") a killed grove left in its way"
+                    + " (\(files.joined(separator: ", ")))"
             }
             apply(&item, in: clean.repository)
             if item.worktreeAction == .remove, let home, let path = item.worktree {
