@@ -159,6 +159,39 @@ struct CleanRunTests {
         #expect(try linked().isEmpty)
     }
 
+    /// `grove merge`'s nothing_to_land counts only for the tip it judged: a branch that got a
+    /// commit since is judged again (and kept), one that did not goes, saying so. Main got both
+    /// tasks' changes in two commits of its own, so git cherry marks them `+` all the same.
+    @Test func grovesNothingToLandVerdictCountsOnlyWhileTheBranchHasNotMoved() async throws {
+        _ = try await run([
+            "still": "echo a > a.txt; echo b > b.txt", "moved": "echo a > a.txt; echo b > b.txt",
+        ])
+        try repo.commit("add a", files: ["a.txt": "a\n"])
+        try repo.commit("add b", files: ["b.txt": "b\n"])
+        let store = try StateStore(home: home)
+        for task in ["still", "moved"] {
+            #expect(try repo.output("cherry", "main", "grove/1/\(task)").hasPrefix("+ "))
+            var record = MergeRecord(
+                run: 1, task: task, repo: repo.path, base: "main", branch: "grove/1/\(task)", step: .parked)
+            record.result = .nothingToLand
+            try store.saveMerge(record)
+        }
+        let moved = home.worktree(run: 1, task: "moved")
+        try "later\n".write(toFile: moved + "/later.txt", atomically: false, encoding: .utf8)
+        try Shell.git("add", "later.txt", in: moved)
+        try Shell.git("commit", "-q", "-m", "later work", in: moved)
+
+        let report = try await clean(1)
+        let still = try #require(report.items.first { $0.branch == "grove/1/still" })
+        #expect(still.kind == .merged && still.branchAction == .delete && still.done)
+        #expect(still.reason?.contains("grove merge found nothing to land") == true)
+        #expect(still.saysWhy)
+        let kept = try #require(report.items.first { $0.branch == "grove/1/moved" })
+        #expect(kept.kind == .unmerged && kept.branchAction == .keep)
+        #expect(try groveBranches() == ["grove/1/moved"])
+        #expect(try repo.output("log", "-1", "--format=%s", "grove/1/moved") == "later work")
+    }
+
     /// The folder a killed `worktree add` leaves is grove's: an empty one, or one holding only
     /// a `.git` file and the checkout's files, registered with git or not, is removed when no
     /// attempt of its task ever ran. A folder holding anything else is an orphan: kept whole.
