@@ -210,6 +210,25 @@ struct CleanCommandTests {
         #expect(!kept.stdout.contains("  \(worktree):"))
     }
 
+    /// A bare repository that serves as a remote, found by --scan next to a checkout: skipped
+    /// with one line on stderr, exit 0, every ref as it was; the checkout is cleaned as before.
+    @Test func aScannedBareRepositoryWithoutWorktreesIsSkippedAndKeepsItsBranches() throws {
+        let repo = try fixture("alpha")
+        try repo.git("branch", "grove/1/landed")
+        let served = source + "/served.git"
+        try Shell.run(["git", "clone", "-q", "--mirror", repo.path, served])
+        let refs = try Shell.git("for-each-ref", in: served).output
+        #expect(refs.contains("refs/heads/grove/1/landed") && refs.contains("refs/heads/merged"))
+
+        let result = try grove(["clean", "--stale", "--scan", source])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("grove: skipped \(served)"), "\(result.stderr)")
+        #expect(result.stderr.contains("branch -d <branch>"))
+        #expect(try Shell.git("for-each-ref", in: served).output == refs)
+        // The checkout next to it was cleaned: its landed grove branch is gone there.
+        #expect(try repo.output("branch", "--list", "grove/*").isEmpty)
+    }
+
     @Test func withoutRepoOrScanTheRepositoriesGroveRanInAreCleaned() throws {
         let repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
         let gone = try sandbox.repository("gone", files: ["README.md": "hello\n"])
