@@ -17,9 +17,13 @@ struct Clean: AsyncParsableCommand {
         discussion: """
             grove clean RUN (default: the latest run) removes the run's worktrees and \
             deletes its branches that landed in their base, made no commits, or are on \
-            a remote. A worktree with uncommitted changes and a branch with commits in \
-            neither its base nor a remote are kept and listed with the command that \
-            removes them (--force). Once nothing of the run is left it is marked cleaned.
+            a remote. A branch whose changes base has under other commits (git cherry \
+            marks each `-`, or grove merge found nothing to land) counts as landed; the \
+            report says why. A worktree a killed grove left half-made (its task never \
+            ran; it holds only the checkout's files) is removed. A worktree with \
+            uncommitted changes and a branch with commits in neither its base nor a \
+            remote are kept and listed with the next step: grove merge RUN, or --force \
+            to delete them. Once nothing of the run is left it is marked cleaned.
 
             grove clean --stale sorts every linked worktree of the repositories named by \
             --repo, found under --scan DIR, or (with neither) known to grove, made by \
@@ -32,8 +36,12 @@ struct Clean: AsyncParsableCommand {
               dirty      uncommitted changes: kept (removed with --force)
               unmerged   commits in neither the base nor a remote: kept (--force)
               locked     never touched; nor is the main worktree or the current one
-            grove/* branches without a worktree that are fully merged are deleted. \
-            Each worktree is checked again right before it is removed.
+            grove/* branches without a worktree that are fully merged are deleted. A \
+            bare repository (someone's remote, perhaps) is changed only through its \
+            linked worktrees; one without any is reported skipped. \
+            Each worktree is checked again right before it is removed; a stale lock file \
+            a killed grove left on a grove branch is removed first (grove holds the \
+            repository's lock, and the file stayed unchanged for a second).
 
             Exit status: 0 done as asked (with --stale, what is kept is only reported); \
             1 something of the run was kept, or an action or a repository failed; \

@@ -25,11 +25,20 @@ enum CleanOutput {
             }
             lines.append("")
         }
+        // What goes for a reason its class does not tell, said before what stays.
+        let why = shown.filter { $0.saysWhy && !$0.keepsSomething && $0.reason != nil }
+        if !why.isEmpty {
+            lines.append(report.dryRun ? "would remove:" : "removed:")
+            for item in why {
+                lines.append("  \(item.branch ?? item.worktree ?? item.repository): \(item.reason ?? "")")
+            }
+            lines.append("")
+        }
         let notes = shown.filter { $0.error != nil || $0.fix != nil && $0.keepsSomething }
         if !notes.isEmpty {
             lines.append(report.dryRun ? "would keep:" : "kept:")
             for item in notes {
-                var line = "  \(item.worktree ?? item.branch ?? item.repository): "
+                var line = "  \(keptName(item, dryRun: report.dryRun)): "
                 line += item.error ?? item.reason ?? item.kind.rawValue
                 if let fix = item.fix { line += "; \(fix)" }
                 lines.append(line)
@@ -40,11 +49,27 @@ enum CleanOutput {
         return lines.map { $0 + "\n" }.joined()
     }
 
+    /// What of the item is kept, as the "kept:" list names it: its worktree while that stays,
+    /// else its branch (the worktree went, or there was none).
+    static func keptName(_ item: CleanItem, dryRun: Bool) -> String {
+        if let worktree = item.worktree, item.worktreeAction == .keep || item.worktreeAction == nil {
+            return worktree
+        }
+        guard let branch = item.branch, item.branchAction == .keep || item.error != nil else {
+            return item.worktree ?? item.branch ?? item.repository
+        }
+        switch item.worktreeAction {
+        case .remove: return "branch \(branch) (its worktree \(dryRun ? "would be " : "")removed)"
+        case .prune: return "branch \(branch) (its worktree's entry \(dryRun ? "would be " : "")pruned)"
+        case .keep, nil: return "branch \(branch)"
+        }
+    }
+
     /// One line per repository that could not be worked in (stderr).
     static func problems(_ report: CleanReport) -> [String] {
         report.problems.map { problem in
             switch problem.kind {
-            case .vanished: "grove: skipped \(problem.repository): \(problem.message)"
+            case .vanished, .skipped: "grove: skipped \(problem.repository): \(problem.message)"
             case .unreadable, .locked: "error: \(problem.repository): \(problem.message)"
             }
         }

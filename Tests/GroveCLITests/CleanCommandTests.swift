@@ -171,6 +171,64 @@ struct CleanCommandTests {
         #expect(again.stdout.contains("\"cleaned\":true"))
     }
 
+    /// The issue: `grove merge` says a task is nothing_to_land (main got its changes in two
+    /// commits of its own, so git cherry still marks it `+`), and `grove clean` agrees: it
+    /// removes it without --force and says why. What clean keeps is named as what it is (the
+    /// branch, once its worktree went), with `grove merge` offered before --force.
+    @Test func whatGroveMergeFoundNothingToLandInIsCleanedAndTheKeptListTellsTheTruth() throws {
+        let repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
+        let run = try grove(
+            ["run", "--name", "split", "--", "sh", "-c", "echo a > a.txt; echo b > b.txt"], in: repo.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        try repo.commit("add a", files: ["a.txt": "a\n"])
+        try repo.commit("add b", files: ["b.txt": "b\n"])
+        #expect(try repo.output("cherry", "main", "grove/1/split").hasPrefix("+ "))
+        let merge = try grove(["merge", "1", "--json"], in: repo.path)
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(merge.stdout.contains("\"nothing_to_land\""))
+
+        let clean = try grove(["clean", "1"], in: repo.path)
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        #expect(clean.stdout.contains("grove merge found nothing to land"))
+        #expect(!clean.stdout.contains("--force"))
+        #expect(clean.stdout.contains("run 1 is cleaned"))
+        #expect(try linked(repo).isEmpty)
+        #expect(try repo.output("branch", "--list", "grove/*").isEmpty)
+
+        let work = try grove(["run", "--name", "work", "--", "sh", "-c", "echo w > w.txt"], in: repo.path)
+        #expect(work.status == 0, "\(work.stderr)")
+        let kept = try grove(["clean", "2"], in: repo.path)
+        #expect(kept.status == 1)
+        #expect(try linked(repo).isEmpty)
+        #expect(try repo.output("branch", "--list", "grove/*") == "  grove/2/work")
+        let line = try #require(kept.stdout.split(separator: "\n").first { $0.contains("branch grove/2/work") })
+        let worktree = home + "/worktrees/2/work"
+        #expect(
+            line
+                == "  branch grove/2/work (its worktree removed): 1 commit in neither main nor a remote;"
+                + " land it with `grove merge 2`, or delete it and its 1 commit with `grove clean 2 --force`")
+        #expect(!kept.stdout.contains("  \(worktree):"))
+    }
+
+    /// A bare repository that serves as a remote, found by --scan next to a checkout: skipped
+    /// with one line on stderr, exit 0, every ref as it was; the checkout is cleaned as before.
+    @Test func aScannedBareRepositoryWithoutWorktreesIsSkippedAndKeepsItsBranches() throws {
+        let repo = try fixture("alpha")
+        try repo.git("branch", "grove/1/landed")
+        let served = source + "/served.git"
+        try Shell.run(["git", "clone", "-q", "--mirror", repo.path, served])
+        let refs = try Shell.git("for-each-ref", in: served).output
+        #expect(refs.contains("refs/heads/grove/1/landed") && refs.contains("refs/heads/merged"))
+
+        let result = try grove(["clean", "--stale", "--scan", source])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("grove: skipped \(served)"), "\(result.stderr)")
+        #expect(result.stderr.contains("branch -d <branch>"))
+        #expect(try Shell.git("for-each-ref", in: served).output == refs)
+        // The checkout next to it was cleaned: its landed grove branch is gone there.
+        #expect(try repo.output("branch", "--list", "grove/*").isEmpty)
+    }
+
     @Test func withoutRepoOrScanTheRepositoriesGroveRanInAreCleaned() throws {
         let repo = try sandbox.repository("repo", files: ["README.md": "hello\n"])
         let gone = try sandbox.repository("gone", files: ["README.md": "hello\n"])

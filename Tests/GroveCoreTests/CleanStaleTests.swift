@@ -307,6 +307,111 @@ struct CleanStaleTests {
         #expect(try Shell.git("worktree", "list", in: bare).output.contains("project-main"))
     }
 
+    /// A bare repository that serves as a remote, with grove/* branches fully in main: the
+    /// scan finds it, reports it skipped, and changes nothing in it, byte for byte.
+    @Test func aBareRepositoryWithoutWorktreesIsSkippedAndNeverChanged() async throws {
+        let seed = try sandbox.repository("seed", files: ["README.md": "hello\n"])
+        try seed.git("branch", "grove/1/done")
+        try seed.git("branch", "grove/2/picked")
+        let bare = source + "/served.git"
+        try Shell.run(["git", "clone", "-q", "--mirror", seed.path, bare])
+        let refs = try Shell.git("for-each-ref", in: bare).output
+        #expect(refs.contains("refs/heads/grove/1/done"))
+        let files = try snapshot(of: bare)
+
+        let report = try await clean(options())
+        #expect(report.items.isEmpty)
+        let problem = try #require(report.problems.first)
+        #expect(problem.kind == .skipped)
+        #expect(problem.repository.hasSuffix("served.git"))
+        #expect(problem.message.contains("never changes one"))
+        #expect(report.totals.errors == 0)
+        // git agrees nothing moved, and not a byte changed.
+        #expect(try Shell.git("for-each-ref", in: bare).output == refs)
+        #expect(try snapshot(of: bare) == files)
+    }
+
+    /// A bare repository with linked worktrees: the merged worktree goes with its branch; a
+    /// merged grove/* branch that has no worktree stays (the repository may be a remote).
+    @Test func aBareRepositorysBranchesGoOnlyWithTheWorktreesCleanRemoves() async throws {
+        let seed = try sandbox.repository("seed", files: ["README.md": "hello\n"])
+        try seed.git("branch", "grove/1/alone")
+        let bare = source + "/project.git"
+        try Shell.run(["git", "clone", "-q", "--bare", seed.path, bare])
+        let done = sandbox.child("project-done")
+        try Shell.git("worktree", "add", "-q", "-b", "grove/1/done", done, in: bare)
+        try Shell.run(
+            [
+                "git", "-C", done, "-c", "user.name=T", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m",
+                "d",
+            ])
+        try Shell.git("update-ref", "refs/heads/main", "grove/1/done", in: bare)
+        // No reflog in a bare repository: grove's record says where the task started.
+        let start = try seed.revParse("main")
+        let knowledge = CleanKnowledge(
+            runs: [],
+            tasks: [
+                TaskRecord(
+                    run: 1, name: "done", position: 0, repo: bare, base: "main", branch: "grove/1/done", worktree: done,
+                    command: ["true"], log: "", baseCommit: start)
+            ])
+        let cleaner = try StaleCleaner.prepare(options: options(), store: nil, home: nil)
+        let withRecords = StaleCleaner(
+            targets: cleaner.targets, options: cleaner.options, olderThan: cleaner.olderThan, knowledge: knowledge,
+            home: nil, vanished: [])
+        let report = await withRecords.execute()
+
+        #expect(report.problems.isEmpty)
+        let removed = try #require(report.items.first { $0.branch == "grove/1/done" })
+        #expect(removed.kind == .merged && removed.worktreeAction == .remove && removed.branchAction == .delete)
+        #expect(removed.done)
+        #expect(!report.items.contains { $0.branch == "grove/1/alone" })
+        let branches = try Shell.git("for-each-ref", "--format=%(refname:short)", "refs/heads", in: bare).lines
+        #expect(branches == ["grove/1/alone", "main"])
+        #expect(try !Shell.git("worktree", "list", in: bare).output.contains("project-done"))
+    }
+
+    /// A branch whose commits main has under other ids (cherry-picked) loses nothing when it
+    /// goes: git cherry marks every commit `-`. One with a commit main lacks (`+`) is kept.
+    @Test func aBranchWhoseCommitsAreAllPatchEquivalentInMainIsMerged() async throws {
+        let repo = try TestRepository(path: source + "/repo")
+        try repo.commit("initial", files: ["README.md": "hello\n"])
+        let wts = sandbox.child("repo-wt")
+        try repo.git("worktree", "add", "-q", "-b", "picked", wts + "/picked")
+        try repo.git("worktree", "add", "-q", "-b", "partly", wts + "/partly")
+        for (name, files) in [("picked", ["a.txt", "b.txt"]), ("partly", ["c.txt", "d.txt"])] {
+            for file in files {
+                try "\(file)\n".write(toFile: wts + "/\(name)/\(file)", atomically: false, encoding: .utf8)
+                try Shell.git("add", file, in: wts + "/" + name)
+                try Shell.git("commit", "-q", "-m", "add \(file)", in: wts + "/" + name)
+            }
+        }
+        try repo.git("branch", "grove/3/alone", "picked~1")
+        // main moves on, then takes picked's commits and partly's first one under new ids.
+        try repo.commit("main moves on", files: ["main.txt": "main\n"])
+        try repo.git("cherry-pick", "picked~1", "picked", "partly~1")
+        // The second opinion: git cherry.
+        #expect(try repo.output("cherry", "main", "picked").split(separator: "\n").allSatisfy { $0.hasPrefix("-") })
+        #expect(try repo.output("cherry", "main", "partly").contains("+ "))
+        #expect(try repo.output("cherry", "main", "grove/3/alone").hasPrefix("- "))
+        #expect(try repo.output("rev-list", "--count", "main..picked") == "2")
+
+        let report = try await clean(options())
+        let picked = try #require(report.items.first { $0.branch == "picked" })
+        #expect(picked.kind == .merged)
+        #expect(picked.worktreeAction == .remove && picked.branchAction == .delete && picked.done)
+        #expect(picked.reason?.contains("its changes are already in main") == true)
+        #expect(picked.reason?.contains("git cherry") == true)
+        let partly = try #require(report.items.first { $0.branch == "partly" })
+        #expect(partly.kind == .unmerged && partly.worktreeAction == .keep && partly.branchAction == .keep)
+        let alone = try #require(report.items.first { $0.branch == "grove/3/alone" })
+        #expect(alone.branchAction == .delete && alone.done)
+        // git agrees.
+        #expect(try repo.output("for-each-ref", "--format=%(refname:short)", "refs/heads") == "main\npartly")
+        #expect(try !repo.output("worktree", "list").contains("/picked"))
+        #expect(try repo.output("worktree", "list").contains("/partly"))
+    }
+
     @Test func aWorktreeWithAnotherInsideOrWithSubmodulesIsKept() async throws {
         let repo = try TestRepository(path: source + "/repo")
         try repo.commit("initial", files: ["README.md": "hello\n", ".gitignore": "inner/\n"])

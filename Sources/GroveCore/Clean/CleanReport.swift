@@ -30,6 +30,9 @@ public enum CleanClass: String, Sendable, Codable, CaseIterable {
     case running
     /// A directory where a run's worktree was, no longer registered with git: kept for the user to look at.
     case orphan
+    /// A run's worktree folder a killed grove left half-made: its task never ran there, and it
+    /// holds nothing but what adding the worktree writes. grove's own: removed.
+    case halfMade = "half_made"
     /// A run's worktree that is clean but whose task branch is gone: removed.
     case clean
     /// Nothing of the task is left (its worktree and branch were removed before).
@@ -82,6 +85,10 @@ public struct CleanItem: Sendable, Equatable, Encodable {
     @Nullable public var sizeBytes: Int64?
     /// Set when an action failed; such a failure makes `grove clean` exit 1.
     @Nullable public var error: String?
+    /// What is removed goes for a reason its class alone does not tell (its changes are in base
+    /// under other commits, `grove merge` found nothing to land, a half-made worktree, a stale
+    /// lock removed first): the report for people says why, not only `--json`.
+    public var saysWhy = false
 
     // What removal re-checks: the admin entry to find again, HEAD and the branch tip as scanned
     // (the branch is deleted only if it still points there), and whether uncommitted changes
@@ -91,6 +98,11 @@ public struct CleanItem: Sendable, Equatable, Encodable {
     var scannedBranch: String?
     var branchTip: ObjectID?
     var discardChanges = false
+    /// The branch is one of grove's task branches: a stale lock file on its ref, left by a
+    /// killed grove, may be removed (`StaleLocks`) so it can be deleted.
+    var groveBranch = false
+    /// Set for a half-made worktree: the commit its checkout wrote, checked again before removal.
+    var halfMadeStart: ObjectID?
 
     init(repository: String, worktree: String?, branch: String?, kind: CleanClass) {
         self.repository = repository
@@ -132,6 +144,8 @@ public struct CleanProblem: Sendable, Equatable, Encodable {
         case locked
         /// grove's state names it but it no longer exists: nothing to clean there.
         case vanished
+        /// A bare repository without linked worktrees (it may be someone's remote): never changed.
+        case skipped
     }
 
     public var repository: String

@@ -65,6 +65,45 @@ final class CleanRepository {
             limit: Self.countLimit)
     }
 
+    /// What `grove merge` recorded of a task branch: it found nothing to land (`at`) in the
+    /// branch its task ended with (`head`).
+    struct Verdict: Sendable, Equatable {
+        var at: Date
+        var head: ObjectID
+    }
+
+    /// Why the commits `branch` (at `tip`) has beyond `base` are in `base` all the same — the
+    /// words for the report — or nil when they may not be:
+    /// - every one of them is patch-equivalent to a commit of base (or its upstream) since
+    ///   their merge base, as `git cherry base branch` sees it (all `-`), so it was landed
+    ///   rebased, squashed as is, or cherry-picked; or
+    /// - `grove merge` recorded `nothing_to_land` for it (its changes were found in base when
+    ///   replayed, however base got them), and the branch has not moved since: it is still at
+    ///   the tip its task ended with, and its reflog's newest entry is not later than the verdict.
+    ///
+    /// A branch that no longer contains `start` (where grove's task began, when known) had
+    /// base's history rewritten (an amended or reset start): it has no "own commits" to judge
+    /// this way, and is left to the stricter checks.
+    func changesInBase(_ tip: ObjectID, branch: String, base: String, start: ObjectID?, verdict: Verdict?) throws
+        -> String?
+    {
+        guard !base.isEmpty else { return nil }
+        if let start, try !repository.isAncestor(start, of: tip) { return nil }
+        if let verdict, tip == verdict.head, let moved = try? repository.branchLastMoved(branch),
+            moved <= verdict.at
+        {
+            return "grove merge found nothing to land: its changes are already in \(base)"
+        }
+        for container in try containers(base: base) {
+            guard let commits = try repository.cherry(tip, upstream: container), !commits.isEmpty else { continue }
+            if commits.allSatisfy(\.equivalent) {
+                let what = commits.count == 1 ? "its commit makes" : "each of its \(commits.count) commits makes"
+                return "its changes are already in \(base): \(what) the same change as one there (git cherry)"
+            }
+        }
+        return nil
+    }
+
     /// Commits of a detached HEAD that no branch, tag or remote-tracking ref holds: removing
     /// the worktree would leave them dangling.
     func commitsOnNoRef(_ commit: ObjectID) throws -> Int {
@@ -159,7 +198,8 @@ enum CleanActions {
     static func apply(
         _ items: [CleanItem], in clean: CleanRepository, home: GroveHome?, control: CleanControl
     ) -> [CleanItem] {
-        items.map { item in
+        let unlocked = removeStaleLocks(for: items, in: clean.repository)
+        return items.map { item in
             var item = item
             // After Ctrl-C, what was not started is left as it is (a removal is never cut in half).
             guard !control.isStopping else {
@@ -169,6 +209,13 @@ enum CleanActions {
                 }
                 return item
             }
+            if let branch = item.branch, let files = unlocked[branch] {
+                item.saysWhy = true
+                item.reason =
+                    (item.reason.map { $0 + "; " } ?? "")
+                    + "removed the lock file\(files.count == 1 ? "" : "s") a killed grove left in its way"
+                    + " (\(files.joined(separator: ", ")))"
+            }
             apply(&item, in: clean.repository)
             if item.worktreeAction == .remove, let home, let path = item.worktree {
                 removeEmptyRunDirectory(above: path, home: home)
@@ -177,12 +224,34 @@ enum CleanActions {
         }
     }
 
+    /// A grove killed while it wrote a task branch leaves `refs/heads/<branch>.lock` (or
+    /// `packed-refs.lock`) behind, and deleting the branch fails until it is gone. Called with
+    /// the repository's grove lock held: the lock files of the grove branches about to be
+    /// deleted go by `StaleLocks`'s rule. Returns the files removed, by branch.
+    private static func removeStaleLocks(for items: [CleanItem], in repository: Repository) -> [String: [String]] {
+        let common = repository.commonDirectory
+        let branches = items.filter { $0.branchAction == .delete && $0.groveBranch }.compactMap(\.branch)
+        let files = branches.map { common + "/refs/heads/\($0).lock" } + [common + "/packed-refs.lock"]
+        guard !branches.isEmpty, files.contains(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            return [:]
+        }
+        let removed = Set(StaleLocks.remove(files, commonDirectory: common))
+        var byBranch: [String: [String]] = [:]
+        for branch in branches {
+            let mine = [common + "/refs/heads/\(branch).lock", common + "/packed-refs.lock"].filter(removed.contains)
+            if !mine.isEmpty { byBranch[branch] = mine }
+        }
+        return byBranch
+    }
+
     private static func apply(_ item: inout CleanItem, in repository: Repository) {
         guard item.worktreeAction == .remove || item.worktreeAction == .prune || item.branchAction == .delete else {
             return
         }
         do {
             switch item.worktreeAction {
+            case .remove where item.adminName == nil && item.halfMadeStart != nil:
+                guard try removeHalfMade(&item, in: repository) else { return }
             case .remove:
                 guard try removeWorktree(&item, in: repository) else { return }
             case .prune:
@@ -250,6 +319,10 @@ enum CleanActions {
             changed(&item, item.kind, "its HEAD moved since the scan (now \(now))")
             return false
         }
+        if let start = item.halfMadeStart, try !repository.holdsOnlyCheckout(of: start, at: path) {
+            changed(&item, .dirty, "files other than its checkout's appeared in it since the scan")
+            return false
+        }
         do {
             try repository.removeWorktree(worktree, force: item.discardChanges)
         } catch let refused as WorktreeRemovalError {
@@ -264,6 +337,21 @@ enum CleanActions {
             }
             return false
         }
+        return true
+    }
+
+    /// Removes the folder a killed worktree add left (git does not know it as a worktree) if it
+    /// still holds only what the checkout wrote; false (kept, saying why) when that changed.
+    private static func removeHalfMade(_ item: inout CleanItem, in repository: Repository) throws -> Bool {
+        guard let path = item.worktree, let start = item.halfMadeStart else { return false }
+        guard FileManager.default.fileExists(atPath: path) || CleanPaths.linkTarget(path) != nil else { return true }
+        guard CleanPaths.linkTarget(path) == nil, try repository.holdsOnlyCheckout(of: start, at: path),
+            try repository.worktree(atPath: path) == nil
+        else {
+            changed(&item, .orphan, "it changed since the scan")
+            return false
+        }
+        try DirectoryRemoval.remove(path)
         return true
     }
 

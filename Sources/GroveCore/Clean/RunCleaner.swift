@@ -33,13 +33,19 @@ public final class RunCleaner: Sendable {
     public let options: RunCleanOptions
     let store: StateStore
     let home: GroveHome
+    /// When `grove merge` found nothing to land in each task, by task name.
+    let nothingToLand: [String: Date]
 
-    init(run: RunRecord, tasks: [TaskRecord], options: RunCleanOptions, store: StateStore, home: GroveHome) {
+    init(
+        run: RunRecord, tasks: [TaskRecord], options: RunCleanOptions, store: StateStore, home: GroveHome,
+        nothingToLand: [String: Date] = [:]
+    ) {
         self.run = run
         self.tasks = tasks
         self.options = options
         self.store = store
         self.home = home
+        self.nothingToLand = nothingToLand
     }
 
     /// Chooses the run (the latest unless `options.run`). An unknown run throws `StateError`,
@@ -53,7 +59,9 @@ public final class RunCleaner: Sendable {
                 "run \(run.number) is still running (grove pid \(run.pid)); wait for it to end"
                     + " (`grove status \(run.number)`), or stop it, then clean it")
         }
-        return RunCleaner(run: run, tasks: tasks, options: options, store: store, home: home)
+        return RunCleaner(
+            run: run, tasks: tasks, options: options, store: store, home: home,
+            nothingToLand: try store.nothingToLandVerdicts(run: run.number))
     }
 
     /// Scans the run's worktrees and branches (one repository at a time per thread, repositories
@@ -174,6 +182,7 @@ public final class RunCleaner: Sendable {
         checkouts: [String]
     ) throws -> CleanItem {
         var item = CleanItem(repository: clean.display, worktree: task.worktree, branch: task.branch, kind: .gone)
+        item.groveBranch = true
         let forceFix = "grove clean \(run.number) --force"
         let path = CleanPaths.quoted(task.worktree)
         var reasons: [String] = []
@@ -225,7 +234,15 @@ public final class RunCleaner: Sendable {
             } else {
                 let status = try worktree.openRepository().status()
                 let submodules = CleanRepository.hasSubmodules(worktree)
-                if !status.isClean || submodules {
+                if !status.isClean && !submodules, let start = halfMade(task, at: task.worktree, in: clean) {
+                    // Cut off while its checkout wrote the files: nothing in it but those.
+                    item.worktreeAction = .remove
+                    item.discardChanges = true
+                    item.halfMadeStart = start
+                    worktreeKind = .halfMade
+                    reasons.append(Self.halfMadeReason)
+                    item.saysWhy = true
+                } else if !status.isClean || submodules {
                     let paths = status.entries.map(\.path)
                     if !paths.isEmpty {
                         reasons.append(
@@ -240,7 +257,9 @@ public final class RunCleaner: Sendable {
                     } else {
                         item.worktreeAction = .keep
                         keptKind = .dirty
-                        fix = forceFix
+                        fix =
+                            "commit what is worth keeping in \(path), then `grove merge \(run.number)`;"
+                            + " `\(forceFix)` discards it"
                     }
                 } else if head.branchName == nil, let commit = head.commit, try clean.commitsOnNoRef(commit) > 0 {
                     reasons.append("its detached HEAD \(commit.short) holds commits on no branch")
@@ -255,6 +274,13 @@ public final class RunCleaner: Sendable {
                     worktreeKind = .clean
                 }
             }
+        } else if CleanPaths.linkTarget(task.worktree) == nil, let start = halfMade(task, at: task.worktree, in: clean)
+        {
+            item.worktreeAction = .remove
+            item.halfMadeStart = start
+            worktreeKind = .halfMade
+            reasons.append(Self.halfMadeReason)
+            item.saysWhy = true
         } else if FileManager.default.fileExists(atPath: task.worktree) {
             item.worktreeAction = .keep
             keptKind = .orphan
@@ -284,6 +310,13 @@ public final class RunCleaner: Sendable {
                 item.branchAction = .delete
                 branchKind = tip == start ? .empty : .merged
                 reasons.append(tip == start ? "no commits" : "landed in \(base)")
+            } else if let landed = try clean.changesInBase(
+                tip, branch: task.branch, base: base, start: start, verdict: verdict(of: task))
+            {
+                item.branchAction = .delete
+                branchKind = .merged
+                reasons.append(landed)
+                item.saysWhy = true
             } else {
                 let atRisk = try clean.commitsAtRisk(tip, base: base, also: start.map { [$0] } ?? [])
                 if atRisk == 0 {
@@ -298,18 +331,45 @@ public final class RunCleaner: Sendable {
                     } else {
                         item.branchAction = .keep
                         keptKind = keptKind ?? .unmerged
-                        fix = fix ?? forceFix
+                        // Landing it is the safe next step; --force deletes the work.
+                        fix =
+                            fix
+                            ?? "land it with `grove merge \(run.number)`, or delete it and its"
+                            + " \(CleanRepository.commits(atRisk)) with `\(forceFix)`"
                     }
                 }
             }
         }
 
         item.kind =
-            keptKind ?? ([.dirty, .unmerged, .missing].contains(worktreeKind) ? worktreeKind : nil) ?? branchKind
+            keptKind ?? ([.dirty, .unmerged, .missing, .halfMade].contains(worktreeKind) ? worktreeKind : nil)
+            ?? branchKind
             ?? worktreeKind ?? .gone
         if item.kind == .gone { item.worktree = nil }
         item.reason = reasons.isEmpty ? nil : reasons.joined(separator: "; ")
         item.fix = fix
         return item
+    }
+
+    static let halfMadeReason =
+        "a killed grove left its worktree half-made (the task never ran; it holds only what the checkout wrote)"
+
+    /// The commit a half-made worktree's checkout wrote, when the folder at `path` is one: no
+    /// attempt of the task ever ran (so no setup or command wrote there), and it holds nothing
+    /// but what adding the worktree at the task's start commit writes (`holdsOnlyCheckout`).
+    /// Anything else is someone's, and kept.
+    private func halfMade(_ task: TaskRecord, at path: String, in clean: CleanRepository) -> ObjectID? {
+        guard task.attempts == 0, let start = task.baseCommit.flatMap({ ObjectID(hex: $0) }),
+            (try? clean.repository.holdsOnlyCheckout(of: start, at: path)) == true
+        else { return nil }
+        return start
+    }
+
+    /// What `grove merge` recorded of the task, when it found nothing to land.
+    private func verdict(of task: TaskRecord) -> CleanRepository.Verdict? {
+        guard let at = nothingToLand[task.name], let head = task.headCommit.flatMap({ ObjectID(hex: $0) }) else {
+            return nil
+        }
+        return CleanRepository.Verdict(at: at, head: head)
     }
 }

@@ -191,10 +191,13 @@ public final class StaleCleaner: Sendable {
         _ target: Target, claimed: Claims, control: CleanControl,
         beforeActing: (@Sendable (String, [CleanItem]) -> Void)?
     ) async -> RepositoryResult {
-        let scanned: (key: String, display: String, items: [CleanItem])
+        let scanned: (key: String, display: String, items: [CleanItem]?)
         do {
             scanned = try await Blocking.run { [self] in
                 let clean = try CleanRepository(path: target.path)
+                if try isSomeonesBare(clean) && clean.repository.worktrees().isEmpty {
+                    return (clean.key, clean.display, nil)
+                }
                 return (clean.key, clean.display, try scan(clean))
             }
         } catch {
@@ -207,7 +210,16 @@ public final class StaleCleaner: Sendable {
         // Two paths (a --repo and a --scan find, or two worktrees of one repository) name one
         // repository: the first to get here cleans it.
         guard claimed.claim(scanned.key) else { return RepositoryResult() }
-        var items = options.measureSize ? await Self.measure(scanned.items) : scanned.items
+        guard let found = scanned.items else {
+            return RepositoryResult(problems: [
+                CleanProblem(
+                    repository: scanned.display, kind: .skipped,
+                    message: "a bare repository without worktrees (a remote, perhaps): grove clean never"
+                        + " changes one, so nothing was changed in it; delete a branch of it yourself with"
+                        + " `git -C \(CleanPaths.quoted(scanned.display)) branch -d <branch>`")
+            ])
+        }
+        var items = options.measureSize ? await Self.measure(found) : found
         beforeActing?(scanned.display, items)
         guard !options.dryRun, items.contains(where: Self.acts) else { return RepositoryResult(items: items) }
         let home = self.home
@@ -285,6 +297,15 @@ public final class StaleCleaner: Sendable {
 
     // MARK: Classification
 
+    /// A bare repository that is not one of grove's own clones (`$GROVE_HOME/repos`): it may
+    /// serve as someone's remote, so only what its linked worktrees hold is grove clean's
+    /// business — a branch of it is deleted only with the worktree clean removes or prunes.
+    func isSomeonesBare(_ clean: CleanRepository) -> Bool {
+        guard clean.repository.isBare else { return false }
+        guard let home else { return true }
+        return !CleanPaths.isInside(clean.key, CleanPaths.canonical(home.repositories))
+    }
+
     /// Classifies every linked worktree of the repository, then the `grove/*` branches left
     /// without one. Reads only: nothing in the repository changes.
     func scan(_ clean: CleanRepository) throws -> [CleanItem] {
@@ -310,7 +331,8 @@ public final class StaleCleaner: Sendable {
                 items.append(item)
             }
         }
-        try addGroveBranches(to: &items, in: clean, origins: origins, protected: protected)
+        try addGroveBranches(
+            to: &items, in: clean, origins: origins, protected: protected, withoutWorktree: !isSomeonesBare(clean))
         return items
     }
 
@@ -327,6 +349,7 @@ public final class StaleCleaner: Sendable {
         item.head = head.commit?.hex
         if let branch = head.branchName, head.commit != nil, !protected.contains(branch) {
             item.branchTip = head.commit
+            item.groveBranch = branch.hasPrefix("grove/") || origins[branch] != nil
         }
         let quotedPath = CleanPaths.quoted(path)
 
@@ -397,6 +420,16 @@ public final class StaleCleaner: Sendable {
                 atRisk = try clean.commitsAtRisk(tip, base: base, also: start)
             }
         }
+        // Commits base has under other ids (landed rebased, cherry-picked): nothing is lost.
+        var landed: String?
+        if beyond > 0, let tip = head.commit, let branch = head.branchName {
+            landed = try clean.changesInBase(
+                tip, branch: branch, base: base, start: origin?.baseCommit, verdict: origin?.verdict)
+            if landed != nil {
+                beyond = 0
+                atRisk = 0
+            }
+        }
         // With --force, a branch goes with its worktree unless it is on a remote only (then it
         // is someone's work in progress: keeping it costs nothing and loses nothing).
         let branchGoesWithForce = beyond == 0 || atRisk > 0
@@ -442,9 +475,12 @@ public final class StaleCleaner: Sendable {
                 reason: "\(CleanRepository.commits(beyond)) not in \(baseName), all on a remote; not finished, so kept")
             return item
         }
-        if let tip = head.commit, try hasOwnCommits(item.branch, tip: tip, origin: origin, in: clean) {
+        if let tip = head.commit,
+            try landed != nil || hasOwnCommits(item.branch, tip: tip, origin: origin, in: clean)
+        {
             item.kind = .merged
-            item.reason = "its commits are all in \(baseName)"
+            item.reason = landed ?? "its commits are all in \(baseName)"
+            item.saysWhy = landed != nil
             item.worktreeAction = .remove
             item.branchAction = item.branchTip != nil ? .delete : nil
             return item
@@ -478,10 +514,11 @@ public final class StaleCleaner: Sendable {
     }
 
     /// `grove/*` branches with no worktree left that are fully merged: deleted. A branch whose
-    /// worktree is being pruned counts as having none.
+    /// worktree is being pruned counts as having none. With `withoutWorktree` false (a bare
+    /// repository that may be a remote) only the branch of a worktree being pruned is.
     private func addGroveBranches(
         to items: inout [CleanItem], in clean: CleanRepository, origins: [String: CleanKnowledge.Origin],
-        protected: Set<String>
+        protected: Set<String>, withoutWorktree: Bool
     ) throws {
         var byBranch: [String: Int] = [:]
         for (index, item) in items.enumerated() {
@@ -491,21 +528,35 @@ public final class StaleCleaner: Sendable {
             guard !protected.contains(branch.name) else { continue }
             let index = byBranch[branch.name]
             if let index, items[index].worktreeAction != .prune { continue }
+            if index == nil && !withoutWorktree { continue }
             let origin = origins[branch.name]
             let base = clean.base(for: origin?.base)
             let start = origin?.baseCommit.map { [$0] } ?? []
-            guard try clean.commitsBeyond(branch.target, base: base, also: start) == 0 else { continue }
-            let reason = "no worktree, and its commits are all in \(base.isEmpty ? "the base" : base)"
+            var reason = "no worktree, and its commits are all in \(base.isEmpty ? "the base" : base)"
+            var saysWhy = false
+            if try clean.commitsBeyond(branch.target, base: base, also: start) > 0 {
+                guard
+                    let landed = try clean.changesInBase(
+                        branch.target, branch: branch.name, base: base, start: origin?.baseCommit,
+                        verdict: origin?.verdict)
+                else { continue }
+                reason = "no worktree, and " + landed
+                saysWhy = true
+            }
             if let index {
+                items[index].groveBranch = true
                 items[index].branchTip = branch.target
                 items[index].branchAction = .delete
+                items[index].saysWhy = saysWhy
                 items[index].reason = (items[index].reason.map { $0 + "; its branch has " } ?? "") + reason
             } else {
                 var item = CleanItem(repository: clean.display, worktree: nil, branch: branch.name, kind: .merged)
+                item.groveBranch = true
                 item.head = branch.target.hex
                 item.branchTip = branch.target
                 item.branchAction = .delete
                 item.reason = reason
+                item.saysWhy = saysWhy
                 items.append(item)
             }
         }

@@ -18,7 +18,17 @@ extension StateStore {
         try pool.read { db in
             let runs = try RunRecord.fetchAll(db)
             let tasks = try TaskRecord.order(TaskRecord.Columns.run, TaskRecord.Columns.position).fetchAll(db)
-            return CleanKnowledge(runs: runs, tasks: tasks)
+            let verdicts = try MergeRecord.filter(Column("result") == MergeResult.nothingToLand).fetchAll(db)
+            return CleanKnowledge(runs: runs, tasks: tasks, verdicts: verdicts)
+        }
+    }
+
+    /// The `nothing_to_land` verdicts `grove merge` recorded for run `number`'s tasks, by task.
+    func nothingToLandVerdicts(run number: Int) throws -> [String: Date] {
+        try pool.read { db in
+            let rows = try MergeRecord.filter(MergeRecord.Columns.run == number)
+                .filter(Column("result") == MergeResult.nothingToLand).fetchAll(db)
+            return Dictionary(rows.map { ($0.task, $0.updatedAt) }, uniquingKeysWith: { first, _ in first })
         }
     }
 }
@@ -31,6 +41,16 @@ struct CleanKnowledge: Sendable {
     struct Origin: Sendable, Equatable {
         var base: String
         var baseCommit: ObjectID?
+        /// The branch's tip when its task ended.
+        var headCommit: ObjectID?
+        /// When `grove merge` found it had nothing to land, if it did.
+        var nothingToLandAt: Date?
+
+        /// What `grove merge` said of the branch, for `CleanRepository.changesInBase`.
+        var verdict: CleanRepository.Verdict? {
+            guard let nothingToLandAt, let headCommit else { return nil }
+            return CleanRepository.Verdict(at: nothingToLandAt, head: headCommit)
+        }
     }
 
     /// Repository paths as tasks name them, in order of first use.
@@ -44,14 +64,18 @@ struct CleanKnowledge: Sendable {
 
     init() {}
 
-    init(runs: [RunRecord], tasks: [TaskRecord]) {
+    init(runs: [RunRecord], tasks: [TaskRecord], verdicts: [MergeRecord] = []) {
         let live = Set(runs.filter { $0.state == .running }.map(\.number))
         var seen: Set<String> = []
+        var nothingToLand: [String: Date] = [:]
+        for verdict in verdicts { nothingToLand["\(verdict.run)/\(verdict.task)"] = verdict.updatedAt }
         for task in tasks {
             if seen.insert(task.repo).inserted { repositories.append(task.repo) }
             let key = CleanPaths.canonical(task.repo)
             origins[key, default: [:]][task.branch] = Origin(
-                base: task.base, baseCommit: task.baseCommit.flatMap { ObjectID(hex: $0) })
+                base: task.base, baseCommit: task.baseCommit.flatMap { ObjectID(hex: $0) },
+                headCommit: task.headCommit.flatMap { ObjectID(hex: $0) },
+                nothingToLandAt: nothingToLand["\(task.run)/\(task.name)"])
             bases[key, default: []].insert(task.base)
             if live.contains(task.run) { running.insert(CleanPaths.canonical(task.worktree)) }
         }

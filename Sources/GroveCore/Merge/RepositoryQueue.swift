@@ -616,10 +616,9 @@ final class RepositoryQueue: Sendable {
 
     /// A merge killed while git wrote a ref or an index leaves that file's `.lock` behind, and
     /// every later write of it fails until it is removed. The lock files of what the row's step
-    /// writes (base, the task branch, `packed-refs`, the index of each checkout of either) are
-    /// taken for the dead merge's when they were made after the step began (the row is written
-    /// first) and outlive a short wait: this merge holds the repository's grove lock, and git
-    /// itself holds such a lock only for the moment of a write. Returns the files removed.
+    /// writes (base, the task branch, `packed-refs`, the index of each checkout of either) go
+    /// by `StaleLocks`'s rule, taken for the dead merge's when made after the step began (the
+    /// row is written first). Returns the files removed.
     static func removeStaleLocks(of row: MergeRecord, in repo: String) throws -> [String] {
         let repository = try Repository.open(at: repo)
         var files = ["refs/heads/\(row.base)", "refs/heads/\(row.branch)", "packed-refs"].map {
@@ -630,19 +629,7 @@ final class RepositoryQueue: Sendable {
                 files.append(checkout.gitDirectory + "/index.lock")
             }
         }
-        func madeDuringTheStep(_ file: String) -> Bool {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: file)
-            guard let made = attributes?[.modificationDate] as? Date else { return false }
-            return made >= row.updatedAt.addingTimeInterval(-1)
-        }
-        var found = files.filter(madeDuringTheStep)
-        if found.isEmpty { return [] }
-        // A live git lets go within moments.
-        for _ in 0..<10 where !found.isEmpty {
-            usleep(100_000)
-            found = found.filter(madeDuringTheStep)
-        }
-        return found.filter { (try? FileManager.default.removeItem(atPath: $0)) != nil }
+        return StaleLocks.remove(files, commonDirectory: repository.commonDirectory, madeAfter: row.updatedAt)
     }
 
     private func recover(_ row: MergeRecord) throws -> TaskMergeOutcome? {

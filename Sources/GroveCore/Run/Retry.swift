@@ -125,14 +125,18 @@ extension Workspace {
     /// Deletes the lock files a killed grove — or a task's git command it ended — can leave on a
     /// task's own refs and worktree entry (`refs/heads/<branch>.lock`, the worktree's `index.lock`
     /// and `HEAD.lock`): git and libgit2 refuse to touch a locked file forever after. Only called
-    /// for a run whose grove is gone.
+    /// for a run whose grove is gone; the rule is `StaleLocks`'s, under the repository's grove
+    /// lock (while a merge holds it, the files may be its own: they are left).
     static func removeStaleLocks(of task: PlannedTask, in repository: Repository) {
         var locks = [repository.commonDirectory + "/refs/heads/\(task.branch).lock"]
         if let worktree = try? Repository.openWorkingTree(at: task.worktree) {
             locks += [worktree.gitDirectory + "/index.lock", worktree.gitDirectory + "/HEAD.lock"]
         }
-        for lock in locks where FileManager.default.fileExists(atPath: lock) {
-            try? FileManager.default.removeItem(atPath: lock)
-        }
+        guard locks.contains(where: { FileManager.default.fileExists(atPath: $0) }),
+            let held = try? RepositoryLock.acquire(
+                commonDirectory: repository.commonDirectory, repository: task.repository)
+        else { return }
+        defer { held.release() }
+        StaleLocks.remove(locks, commonDirectory: repository.commonDirectory)
     }
 }
