@@ -32,7 +32,9 @@ struct MoveBesideLocalChangesTests {
         Case(name: "modified file the move changes", setup: "echo x >> a.txt", lands: false),
         Case(name: "modified file the move deletes", setup: "echo x >> c.txt", lands: false),
         Case(name: "staged change to a file the move changes", setup: "echo x >> a.txt && git add a.txt", lands: false),
-        Case(name: "file the move changes already staged as it will be", setup: "echo a2 > a.txt && git add a.txt", lands: true),
+        Case(
+            name: "file the move changes already staged as it will be", setup: "echo a2 > a.txt && git add a.txt",
+            lands: true),
         Case(name: "file the move changes edited to what it will be", setup: "echo a2 > a.txt", lands: false),
         Case(name: "executable bit on a file the move changes", setup: "chmod +x a.txt", lands: false),
         Case(name: "file the move changes deleted by hand", setup: "rm a.txt", lands: true),
@@ -88,7 +90,8 @@ struct MoveBesideLocalChangesTests {
             files.append("\(path) \(mode) \(String(decoding: bytes, as: UTF8.self).debugDescription)")
         }
         files.sort()
-        return "index:\n\(index)\nstatus:\n\(status)\nfiles:\n\(files.joined(separator: "\n"))\nHEAD: \(try repo.revParse("HEAD^{tree}")), \(try repo.revParse("HEAD") == repo.revParse("task"))"
+        return
+            "index:\n\(index)\nstatus:\n\(status)\nfiles:\n\(files.joined(separator: "\n"))\nHEAD: \(try repo.revParse("HEAD^{tree}")), \(try repo.revParse("HEAD") == repo.revParse("task"))"
     }
 
     @Test(arguments: cases)
