@@ -145,8 +145,12 @@ final class RepositoryQueue: Sendable {
             case .pushed: result.outcome = "pushed"
             case .upToDate: result.outcome = "up_to_date"
             case .rejected(let reason):
+                let path = (try? Repository.open(at: repo).remoteURL(named: remote)) ?? nil
                 result.reason =
-                    "\(reason): \(remote) has commits \(base) lacks; fetch them, bring \(base) up to date,"
+                    BranchPusher.refusal(
+                        reason, remote: remote, remotePath: path, branch: base,
+                        next: "then push it yourself (`git -C \(ShellWord.quoted(repo)) push \(remote) \(base)`)")
+                    ?? "\(reason): \(remote) has commits \(base) lacks; fetch them, bring \(base) up to date,"
                     + " then push it yourself"
             case nil: result.reason = "the remote did not answer for \(reference)"
             }
