@@ -14,8 +14,8 @@ import Foundation
 /// - `updateInstead`: the remote's checkout moves with its branch when its working tree has no
 ///   uncommitted change (else refused), as `git checkout` would move it; untracked files in the
 ///   way refuse it too.
-/// Deleting the checked-out branch follows `receive.denyDeleteCurrent` (default: refused,
-/// "deletion of the current branch prohibited"). The remote's hooks are not run (neither does
+/// Deleting the checked-out branch is refused by the same rule, then (when that allows it) by
+/// `receive.denyDeleteCurrent` (default: refused, "deletion of the current branch prohibited"). The remote's hooks are not run (neither does
 /// libgit2's local push into a bare repository run them).
 struct CheckoutPush {
     /// The remote's working tree, where it was found.
@@ -80,6 +80,10 @@ struct CheckoutPush {
         do {
             guard let source = spec.source else {
                 guard let current else { return .upToDate }
+                // git's receive-pack asks receive.denyCurrentBranch first, then denyDeleteCurrent.
+                if !checkouts.isEmpty && Self.rule("receive.denyCurrentBranch", in: remote) == .refuse {
+                    return .rejected(reason: "branch is currently checked out")
+                }
                 if !checkouts.isEmpty && Self.rule("receive.denyDeleteCurrent", in: remote) != .allow {
                     return .rejected(reason: "deletion of the current branch prohibited")
                 }
