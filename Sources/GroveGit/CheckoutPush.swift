@@ -55,7 +55,8 @@ struct CheckoutPush {
         -> [Pushed]
     {
         let parsed = refs.map { ParsedRefspec($0.sent) }
-        let sources = try parsed.compactMap { spec in try spec.source.flatMap { try local.reference(named: $0)?.target } }
+        let sources = try parsed.compactMap { spec in try spec.source.flatMap { try local.reference(named: $0)?.target }
+        }
         try copyObjects(from: local, tips: sources)
         // Opened after the objects arrived, so its object database sees the new pack.
         let remote = try Repository.openWorkingTree(at: path)

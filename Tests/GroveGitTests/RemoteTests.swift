@@ -635,7 +635,8 @@ import Testing
             ["git", "-C", gitLocal.path, "push", "--porcelain", "origin", ":refs/heads/side", ":refs/heads/main"],
             check: false)
         #expect(gitDeletions.stdout.contains("-\t:refs/heads/side\t[deleted]"))
-        #expect(gitDeletions.stdout.contains("!\t:refs/heads/main\t[remote rejected] (branch is currently checked out)"))
+        #expect(
+            gitDeletions.stdout.contains("!\t:refs/heads/main\t[remote rejected] (branch is currently checked out)"))
         #expect(try Self.looks(origin) == Self.looks(gitOrigin))
         #expect(try Self.fsckIsClean(origin.path))
     }
