@@ -155,7 +155,10 @@ final class RepositoryQueue: Sendable {
             case nil: result.reason = "the remote did not answer for \(reference)"
             }
         } catch {
-            result.reason = describe(error)
+            result.reason =
+                describe(error)
+                + (error is RemoteError
+                    ? "" : "; push it yourself (`git -C \(ShellWord.quoted(repo)) push \(remote) \(base)`)")
         }
         var event = MergeEvent(.basePushed, run: run.number, repo: repo)
         event.base = base

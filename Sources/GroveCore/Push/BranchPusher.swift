@@ -228,7 +228,13 @@ public struct BranchPusher: Sendable {
             results = try repository.push(
                 to: remote, refspecs: specs, credentials: .forRemote(remote, in: repository), leases: leases)
         } catch {
-            let reason = "push to \(remote) failed: \(Self.describe(error))"
+            // A transport failure says what to do; anything else from libgit2 gets git's view.
+            let next =
+                error is RemoteError
+                ? ""
+                : "; see what git says (`git -C \(ShellWord.quoted(repo)) push --dry-run \(remote) \(specs[0])`),"
+                    + " then run `grove push \(run.number)` again"
+            let reason = "push to \(remote) failed: \(Self.describe(error))\(next)"
             for task in toPush { outcomes[task.name] = BranchOutcome(state: .failed, reason: reason) }
             return outcomes
         }
