@@ -51,9 +51,13 @@ struct CheckoutPush {
     /// Sends `refs` (already prechecked: each may go) from `local` into the remote, and reports
     /// each by its refspec. Objects are copied first, once for all refs; then each ref moves on
     /// its own, so one refused ref leaves the others to go.
-    func push(from local: Repository, _ refs: [(spec: String, sent: String, destination: String)]) throws
-        -> [Pushed]
-    {
+    /// `listed` is where the remote's refs were when they were listed and the refs prechecked:
+    /// each ref moves only from there (compare-and-swap), so one moved since is refused, not
+    /// overwritten.
+    func push(
+        from local: Repository, _ refs: [(spec: String, sent: String, destination: String)],
+        listed: [String: ObjectID]
+    ) throws -> [Pushed] {
         let parsed = refs.map { ParsedRefspec($0.sent) }
         let sources = try parsed.compactMap { spec in try spec.source.flatMap { try local.reference(named: $0)?.target }
         }
@@ -62,18 +66,17 @@ struct CheckoutPush {
         let remote = try Repository.openWorkingTree(at: path)
         var results: [Pushed] = []
         for (ref, spec) in zip(refs, parsed) {
-            let outcome = try update(spec, in: remote, from: local)
+            let outcome = try update(spec, in: remote, from: local, expecting: listed[spec.destination])
             results.append((ref.spec, ref.destination, outcome))
         }
         return results
     }
 
     /// Moves (creates, deletes) one ref of the remote, by the rules above.
-    private func update(_ spec: ParsedRefspec, in remote: Repository, from local: Repository) throws
-        -> PushResult.Outcome
-    {
+    private func update(
+        _ spec: ParsedRefspec, in remote: Repository, from local: Repository, expecting current: ObjectID?
+    ) throws -> PushResult.Outcome {
         let destination = spec.destination
-        let current = try remote.reference(named: destination)?.target
         let checkouts =
             destination.hasPrefix("refs/heads/")
             ? try remote.checkouts(of: String(destination.dropFirst("refs/heads/".count))) : []

@@ -68,7 +68,7 @@ extension Repository {
             }
             if !toPush.isEmpty, let target = CheckoutPush.target(remoteURL) {
                 // libgit2 cannot push into a repository with a working tree: grove does.
-                for pushed in try target.push(from: self, toPush) {
+                for pushed in try target.push(from: self, toPush, listed: remoteHeads) {
                     results[pushed.spec] = PushResult(
                         refspec: pushed.spec, destination: pushed.destination, outcome: pushed.outcome)
                     if pushed.outcome == .pushed {
