@@ -51,16 +51,17 @@ extension Repository {
         if !unmerged.isEmpty { throw CheckoutConflictError(worktree: worktree, paths: unmerged) }
 
         var plan = CheckoutPlan()
-        for path in try differingPaths(baseline, target) {
+        let paths = try differingPaths(baseline, target)
+        // One status of just these paths: whether each file still matches the index.
+        let modified = try modifiedFiles(among: paths)
+        for path in paths {
             let old = try Self.blobEntry(in: baseline, at: path)
             let new = try Self.blobEntry(in: target, at: path)
             if let staged = Self.indexEntry(in: index, at: path) {
                 if staged == new { continue }
-                guard staged == old else {
-                    plan.changed.append(path)
-                    continue
-                }
-                if isUpToDate(path, staged: staged) {
+                // A submodule's own checkout is not the move's business (nor `git merge`'s).
+                if staged == old && (staged.mode == GIT_FILEMODE_COMMIT || !modified.contains(path)) {
+                    // The file matches the index, or is missing: git writes it (again).
                     plan.paths.append(path)
                 } else {
                     plan.changed.append(path)
@@ -82,20 +83,33 @@ extension Repository {
         return plan
     }
 
-    /// Whether the file at `path` still matches its index entry, or is missing (git lets a move
-    /// write a file the user deleted without staging the deletion).
-    private func isUpToDate(_ path: String, staged: TreeDifference.Entry) -> Bool {
-        // A submodule's own checkout is not the move's business (nor `git merge`'s).
-        if staged.mode == GIT_FILEMODE_COMMIT { return true }
-        var flags: UInt32 = 0
-        guard git_status_file(&flags, pointer, path) >= 0 else {
-            git_error_clear()
-            return false
+    /// Those of `paths` whose file no longer matches its index entry (content, type, executable
+    /// bit, or unreadable); a missing file is not among them (git lets a move write a file the
+    /// user deleted without staging it). One status limited to exactly these paths.
+    private func modifiedFiles(among paths: [String]) throws -> Set<String> {
+        guard !paths.isEmpty else { return [] }
+        var options = git_status_options()
+        try GitError.check(
+            git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "git_status_options_init")
+        options.show = GIT_STATUS_SHOW_WORKDIR_ONLY
+        options.flags =
+            GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH.rawValue | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
+        let list = try withStrArray(paths) { pathspec in
+            options.pathspec = pathspec.pointee
+            return try make("git_status_list_new") { git_status_list_new(&$0, pointer, &options) }
         }
+        defer { git_status_list_free(list) }
         let dirty =
             GIT_STATUS_WT_MODIFIED.rawValue | GIT_STATUS_WT_TYPECHANGE.rawValue | GIT_STATUS_WT_UNREADABLE.rawValue
-            | GIT_STATUS_WT_RENAMED.rawValue
-        return flags & dirty == 0
+        var modified = Set<String>()
+        for position in 0..<git_status_list_entrycount(list) {
+            guard let entry = git_status_byindex(list, position), entry.pointee.status.rawValue & dirty != 0,
+                let delta = entry.pointee.index_to_workdir,
+                let path = delta.pointee.old_file.path ?? delta.pointee.new_file.path
+            else { continue }
+            modified.insert(String(cString: path))
+        }
+        return modified
     }
 
     /// An untracked (not ignored) file the move would overwrite or remove at `path`, which the
