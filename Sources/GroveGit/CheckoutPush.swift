@@ -26,10 +26,18 @@ struct CheckoutPush {
     /// The local repository with a working tree at `location`, when the remote is one; nil for
     /// anything else (bare, network, missing), which goes through libgit2's transports.
     static func target(_ location: RemoteURL) -> CheckoutPush? {
-        guard location.isLocal, let path = RepositoryLocation(location.withoutCredentials).localPath,
-            let remote = try? Repository.openWorkingTree(at: path), !remote.isBare
-        else { return nil }
-        return CheckoutPush(path: path)
+        guard location.isLocal, let path = RepositoryLocation(location.withoutCredentials).localPath else {
+            return nil
+        }
+        // Exactly there (its working tree, or its `.git`), never a repository above it.
+        var out: OpaquePointer?
+        guard git_repository_open_ext(&out, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil) == 0, let out else {
+            git_error_clear()
+            return nil
+        }
+        let remote = Repository(owning: out)
+        guard !remote.isBare, let directory = remote.workingDirectory else { return nil }
+        return CheckoutPush(path: directory.withoutTrailingSlash)
     }
 
     /// What the remote's configuration says to do with a push to its checked-out branch.

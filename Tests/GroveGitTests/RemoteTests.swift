@@ -639,6 +639,14 @@ import Testing
             gitDeletions.stdout.contains("!\t:refs/heads/main\t[remote rejected] (branch is currently checked out)"))
         #expect(try Self.looks(origin) == Self.looks(gitOrigin))
         #expect(try Self.fsckIsClean(origin.path))
+
+        // Named by its `.git` directory, as a URL: the same repository.
+        try local.git("branch", "third")
+        let third = try local.open().push(
+            to: "file://\(origin.path)/.git", refspecs: ["refs/heads/third:refs/heads/third"])
+        #expect(third.map(\.outcome) == [.pushed])
+        #expect(try origin.revParse("third") == local.revParse("third"))
+        #expect(try Self.fsckIsClean(origin.path))
     }
 
     /// receive.denyCurrentBranch as git reads it, git's own push into a twin as the second opinion:
