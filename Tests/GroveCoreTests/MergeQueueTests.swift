@@ -239,6 +239,37 @@ struct MergeQueueTests {
         #expect(try fixture.tip("main") == report.outcomes.last?.commit)
     }
 
+    /// Base checked out twice (`git worktree add --force`): a local change in the way in the
+    /// second stops the landing before the first moves; one beside it stays in both.
+    @Test func aLocalChangeInASecondCheckoutOfBaseStopsTheLandingBeforeAnythingMoves() async throws {
+        let fixture = try MergeFixture()
+        let run = try await fixture.run([.conflicting("one")])
+        let second = fixture.sandbox.child("second")
+        try fixture.repo.git("worktree", "add", "-q", "--force", second, "main")
+        let other = TestRepository(existing: second)
+        try other.write(["conflict.txt": "edited in the second checkout\n", "README.md": "beside\n"])
+        try fixture.repo.write(["README.md": "beside too\n"])
+        let refs = try fixture.repo.refs()
+
+        let report = try await fixture.merge()
+        #expect(report.outcomes.map(\.result) == [.notReached])
+        #expect(
+            report.repositories.first?.stopped
+                == "landing one would overwrite local changes (conflict.txt) in \(second), where main is checked out;"
+                + " commit or stash them, then run `grove merge` again")
+        #expect(try fixture.repo.refs() == refs)
+        #expect(try fixture.repo.porcelainStatus() == " M README.md")
+        #expect(try other.porcelainStatus() == " M README.md\n M conflict.txt")
+
+        try other.git("checkout", "conflict.txt")
+        #expect(try await fixture.merge(MergeOptions(run: run)).outcomes.map(\.result) == [.landed])
+        for checkout in [fixture.repo, other] {
+            #expect(try checkout.revParse("HEAD") == fixture.tip("main"))
+            #expect(try checkout.porcelainStatus() == " M README.md")
+            #expect(try checkout.read("conflict.txt").hasPrefix("line 1: changed by agent one\n"))
+        }
+    }
+
     @Test func aBaseNotCheckedOutMovesAsARefAndALinkedCheckoutOfItFollows() async throws {
         let fixture = try MergeFixture()
         let run = try await fixture.run([.own("one"), .own("two")])

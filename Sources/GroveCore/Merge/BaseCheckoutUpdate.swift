@@ -7,8 +7,11 @@ import GroveGit
 /// anything moves, naming the path.
 enum BaseCheckoutUpdate {
     /// Throws `QueueStop` when a checkout of base has a local change the landing would
-    /// overwrite; changes nothing.
-    static func check(_ checkouts: [String], task: TaskRecord, from oldBase: ObjectID, to tip: ObjectID) throws {
+    /// overwrite; changes nothing. The checkout the landing moves through needs no such look
+    /// first: `move` refuses there before it writes anything (one plan per landing, not two).
+    static func check(
+        _ checkouts: some Sequence<String>, task: TaskRecord, from oldBase: ObjectID, to tip: ObjectID
+    ) throws {
         for path in checkouts {
             do {
                 try Repository.open(at: path).checkMove(to: tip, from: oldBase)

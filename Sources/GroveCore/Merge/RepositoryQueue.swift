@@ -331,7 +331,7 @@ final class RepositoryQueue: Sendable {
         let checkouts = try repository.checkouts(of: task.base)
         // Before anything moves: a local change in a checkout of base that the landing would
         // overwrite stops the queue (changes elsewhere stay, as with `git merge --ff-only`).
-        try BaseCheckoutUpdate.check(checkouts, task: task, from: candidate.oldBase, to: candidate.tip)
+        try BaseCheckoutUpdate.check(checkouts.dropFirst(), task: task, from: candidate.oldBase, to: candidate.tip)
         record.step = .landing
         try store.saveMerge(record)
         Failpoint.hit("landing")
