@@ -29,6 +29,10 @@ extension Repository {
     /// remote's refs are listed and the push is sent over one connection, and the remote checks
     /// each ref's old id when it updates it, so a ref moved by someone else in between is refused
     /// by the remote rather than replaced.
+    ///
+    /// A local repository with a working tree (a clone of a clone), which libgit2 cannot push
+    /// into, is pushed into by grove itself (`CheckoutPush`): the same checks, then a branch
+    /// checked out there is refused or moved as its `receive.denyCurrentBranch` says.
     public func push(
         to remoteOrURL: String, refspecs: [String], credentials: Credentials = .none,
         leases: [String: PushLease] = [:]
