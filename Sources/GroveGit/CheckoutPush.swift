@@ -14,9 +14,12 @@ import Foundation
 /// - `updateInstead`: the remote's checkout moves with its branch when its working tree has no
 ///   uncommitted change (else refused), as `git checkout` would move it; untracked files in the
 ///   way refuse it too.
-/// Deleting the checked-out branch is refused by the same rule, then (when that allows it) by
-/// `receive.denyDeleteCurrent` (default: refused, "deletion of the current branch prohibited"). The remote's hooks are not run (neither does
-/// libgit2's local push into a bare repository run them).
+/// "Checked out" means in the remote's main working tree or any of its linked worktrees, as
+/// for git. Deleting the checked-out branch is refused by the same rule, then (when that allows
+/// it) by `receive.denyDeleteCurrent` (default: refused, "deletion of the current branch
+/// prohibited"). Not done: the remote's hooks are not run (libgit2's local push into a bare
+/// repository runs none either), and `receive.denyNonFastForwards`/`denyDeletes` are not read
+/// (a non-fast-forward is refused here anyway unless forced by a lease).
 struct CheckoutPush {
     /// The remote's working tree, where it was found.
     let path: String
