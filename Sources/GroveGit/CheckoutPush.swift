@@ -11,9 +11,10 @@ import Foundation
 /// - unset, `refuse` or true: refused, with git's reason "branch is currently checked out";
 /// - `warn`, `ignore` or false: the branch moves and the remote's files stay as they were (git
 ///   warns; the remote's `git status` then shows the push as a reverse change);
-/// - `updateInstead`: the remote's checkout moves with its branch when its working tree has no
-///   uncommitted change (else refused), as `git checkout` would move it; untracked files in the
-///   way refuse it too.
+/// - `updateInstead`: the remote's checkout moves with its branch when it has no uncommitted
+///   change (else refused with git's reason, "Working directory has unstaged changes" or
+///   "… staged changes"), as `git checkout` would move it; untracked files in the way refuse
+///   it too ("Could not update working tree to new HEAD").
 /// "Checked out" means in the remote's main working tree or any of its linked worktrees, as
 /// for git. Deleting the checked-out branch is refused by the same rule, then (when that allows
 /// it) by `receive.denyDeleteCurrent` (default: refused, "deletion of the current branch
@@ -117,9 +118,7 @@ struct CheckoutPush {
                     break
                 case .updateInstead:
                     let worktree = try Repository.openWorkingTree(at: checkout)
-                    guard try worktree.status(includeUntracked: false).isClean else {
-                        return .rejected(reason: "Working directory has uncommitted changes")
-                    }
+                    if let dirty = try Self.uncommittedChanges(in: worktree) { return .rejected(reason: dirty) }
                     guard current != nil else { break }
                     do {
                         try worktree.moveHead(to: tip, expecting: current, message: message)
@@ -138,6 +137,28 @@ struct CheckoutPush {
                 reason: "cannot lock ref '\(destination)': is at \(moved.actual?.hex ?? "nothing")"
                     + " but expected \(moved.expected?.hex ?? "nothing")")
         }
+    }
+
+    /// git's reason for not moving a checkout with uncommitted changes (unstaged first, as git
+    /// looks); nil when it has none. Untracked files do not count.
+    private static func uncommittedChanges(in worktree: Repository) throws -> String? {
+        var options = git_status_options()
+        try GitError.check(
+            git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "git_status_options_init")
+        options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
+        options.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
+        let list = try make("git_status_list_new") { git_status_list_new(&$0, worktree.pointer, &options) }
+        defer { git_status_list_free(list) }
+        let unstaged =
+            GIT_STATUS_WT_MODIFIED.rawValue | GIT_STATUS_WT_DELETED.rawValue | GIT_STATUS_WT_TYPECHANGE.rawValue
+            | GIT_STATUS_WT_RENAMED.rawValue | GIT_STATUS_WT_UNREADABLE.rawValue
+        var flags: UInt32 = 0
+        for position in 0..<git_status_list_entrycount(list) {
+            if let entry = git_status_byindex(list, position) { flags |= entry.pointee.status.rawValue }
+        }
+        if flags & unstaged != 0 { return "Working directory has unstaged changes" }
+        if flags & ~GIT_STATUS_WT_NEW.rawValue != 0 { return "Working directory has staged changes" }
+        return nil
     }
 
     /// Writes into the remote's object database, as one pack, every object reachable from

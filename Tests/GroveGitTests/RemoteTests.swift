@@ -652,24 +652,33 @@ import Testing
     /// receive.denyCurrentBranch as git reads it, git's own push into a twin as the second opinion:
     /// refuse (and true), warn, ignore (and false) move the branch but not the files,
     /// updateInstead moves both when the checkout is clean and refuses when it is not.
-    @Test(arguments: ["refuse", "true", "warn", "ignore", "false", "updateInstead", "updateInstead+dirty"])
+    @Test(arguments: [
+        "refuse", "true", "warn", "ignore", "false", "updateInstead", "updateInstead+dirty", "updateInstead+staged",
+    ])
     func receiveDenyCurrentBranchIsHonouredLikeGit(_ value: String) throws {
         let sandbox = try Sandbox()
-        let setting = "receive.denyCurrentBranch=" + value.replacingOccurrences(of: "+dirty", with: "")
+        let setting = "receive.denyCurrentBranch=" + value.split(separator: "+")[0]
         let (origin, local) = try Self.cloneOfAClone(sandbox, "grove", config: [setting])
         let (gitOrigin, gitLocal) = try Self.cloneOfAClone(sandbox, "git", config: [setting])
-        if value.hasSuffix("+dirty") {
-            for repo in [origin, gitOrigin] { try repo.write(["a.txt": "edited there\n"]) }
+        if value.contains("+") {
+            for repo in [origin, gitOrigin] {
+                try repo.write(["a.txt": "edited there\n"])
+                if value.hasSuffix("+staged") { try repo.git("add", "a.txt") }
+            }
         }
         let spec = "refs/heads/main:refs/heads/main"
 
         let outcome = try #require(try local.open().push(to: "origin", refspecs: [spec]).first?.outcome)
-        let git = try Shell.run(["git", "-C", gitLocal.path, "push", "-q", "origin", spec], check: false)
-        #expect((outcome == .pushed) == (git.status == 0), "grove: \(outcome); git: \(git.stderr)")
+        let git = try Shell.run(["git", "-C", gitLocal.path, "push", "--porcelain", "origin", spec], check: false)
+        // git's line for the ref: "<flag>\t<src>:<dst>\t<summary>", read in PushResult's terms.
+        let line = try #require(git.lines.first { $0.contains("\t") }, "\(git.stdout)\(git.stderr)")
+        let verdict = String(line.prefix(1)) + " " + (line.split(separator: "\t").last.map(String.init) ?? "")
+        #expect(outcome == Self.outcome(fromGit: verdict), "grove: \(outcome); git: \(verdict)")
         #expect(try Self.looks(origin) == Self.looks(gitOrigin))
         #expect(try Self.fsckIsClean(origin.path))
-        if value.hasSuffix("+dirty") {
-            #expect(outcome == .rejected(reason: "Working directory has uncommitted changes"))
+        if value.contains("+") {
+            let kind = value.hasSuffix("+staged") ? "staged" : "unstaged"
+            #expect(outcome == .rejected(reason: "Working directory has \(kind) changes"))
             #expect(try origin.read("a.txt") == "edited there\n")
         }
         if value == "updateInstead" { #expect(try origin.read("dir/c.txt") == "c\n") }

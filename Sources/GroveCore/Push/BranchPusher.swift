@@ -299,7 +299,7 @@ public struct BranchPusher: Sendable {
         case "deletion of the current branch prohibited":
             return "\(reason): \(place) has \(branch) checked out; switch that checkout to another branch"
                 + " (`git -C \(directory) switch --detach`), \(next)"
-        case "Working directory has uncommitted changes":
+        case "Working directory has unstaged changes", "Working directory has staged changes":
             return "\(reason): \(place) has \(branch) checked out with uncommitted changes, and"
                 + " receive.denyCurrentBranch=updateInstead moves only a clean checkout; commit or stash them there"
                 + " (`git -C \(directory) status`), \(next)"
