@@ -654,6 +654,7 @@ import Testing
     /// updateInstead moves both when the checkout is clean and refuses when it is not.
     @Test(arguments: [
         "refuse", "true", "warn", "ignore", "false", "updateInstead", "updateInstead+dirty", "updateInstead+staged",
+        "updateInstead+untracked",
     ])
     func receiveDenyCurrentBranchIsHonouredLikeGit(_ value: String) throws {
         let sandbox = try Sandbox()
@@ -662,6 +663,11 @@ import Testing
         let (gitOrigin, gitLocal) = try Self.cloneOfAClone(sandbox, "git", config: [setting])
         if value.contains("+") {
             for repo in [origin, gitOrigin] {
+                if value.hasSuffix("+untracked") {
+                    // Where the push brings a file of its own.
+                    try repo.write(["b.txt": "untracked there\n"])
+                    continue
+                }
                 try repo.write(["a.txt": "edited there\n"])
                 if value.hasSuffix("+staged") { try repo.git("add", "a.txt") }
             }
@@ -676,7 +682,10 @@ import Testing
         #expect(outcome == Self.outcome(fromGit: verdict), "grove: \(outcome); git: \(verdict)")
         #expect(try Self.looks(origin) == Self.looks(gitOrigin))
         #expect(try Self.fsckIsClean(origin.path))
-        if value.contains("+") {
+        if value.hasSuffix("+untracked") {
+            #expect(outcome == .rejected(reason: "Could not update working tree to new HEAD"))
+            #expect(try origin.read("b.txt") == "untracked there\n")
+        } else if value.contains("+") {
             let kind = value.hasSuffix("+staged") ? "staged" : "unstaged"
             #expect(outcome == .rejected(reason: "Working directory has \(kind) changes"))
             #expect(try origin.read("a.txt") == "edited there\n")
