@@ -20,6 +20,8 @@ enum MergeTable {
             lines += table.lines { _, column, text in column == 1 ? paint(text, enabled: colour) : text }
             for task in repository.tasks {
                 guard let reason = task.reason, task.result != .nothingToLand, !task.earlier else { continue }
+                // The task the queue stopped at carries the stop's reason: said once, below.
+                if task.result == .notReached && reason == repository.stopped { continue }
                 lines.append("  \(task.task): \(reason)")
             }
             if let stopped = repository.stopped { lines.append("  stopped: \(stopped)") }

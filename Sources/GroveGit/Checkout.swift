@@ -1,14 +1,37 @@
 import Clibgit2
 import Foundation
 
-/// A checkout was refused because it would overwrite local changes.
+/// A checkout was refused because it would overwrite local changes or untracked files.
 public struct CheckoutConflictError: Error, Sendable, Equatable, LocalizedError {
     public let worktree: String
+    /// Every path in the way, sorted.
     public let paths: [String]
+    /// Those of `paths` that are untracked files (the others are local changes, in the files
+    /// or staged).
+    public var untracked: [String] = []
+
+    /// The paths with local changes (modified, deleted or staged).
+    public var changed: [String] { paths.filter { !untracked.contains($0) } }
+
+    /// What is in the way, in git's words: "local changes (a.txt) and untracked files (b.txt)".
+    public var obstacles: String {
+        [
+            changed.isEmpty ? nil : "local changes (\(summarize(changed)))",
+            untracked.isEmpty ? nil : "untracked files (\(summarize(untracked)))",
+        ].compactMap { $0 }.joined(separator: " and ")
+    }
+
+    /// What to do about them.
+    public var remedy: String {
+        switch (changed.isEmpty, untracked.isEmpty) {
+        case (false, true): "commit or stash them"
+        case (true, false): "move or remove them"
+        default: "commit or stash the changes and move or remove the untracked files"
+        }
+    }
 
     public var errorDescription: String? {
-        "local changes in \(worktree) would be overwritten (\(summarize(paths)));"
-            + " commit or stash them and try again"
+        "\(obstacles) in \(worktree) would be overwritten; \(remedy) and try again"
     }
 }
 
@@ -81,29 +104,22 @@ extension Repository {
         return nil
     }
 
-    /// A SAFE checkout of `target`'s tree against `baseline`'s tree (what the files reflect now),
-    /// collecting conflicting paths. libgit2 decides all actions before writing, so a conflict
-    /// means nothing was written.
+    /// Moves index and files from `baseline`'s tree (what the files reflect now) to `target`'s,
+    /// by git's rules (`CheckoutPlan`): only the paths the move changes are looked at and
+    /// written, and a local change on one of them stops the move, reported as a
+    /// `CheckoutConflictError` with nothing written. Local changes anywhere else, in the files or
+    /// staged, stay exactly as they were.
     ///
-    /// Only the paths that differ between the two trees are looked at: libgit2 would otherwise
-    /// stat every file of the working tree (measured: ~50 ms per move in a 15,000-file tree, the
-    /// main cost of landing a task), and files the move does not touch stay as they are anyway.
+    /// Looking only at the changed paths also keeps libgit2 from stat-ing every file of the
+    /// working tree (measured: ~50 ms per move in a 15,000-file tree, the main cost of landing a
+    /// task). The write is libgit2's SAFE checkout of the planned paths: it decides all actions
+    /// before writing, so a change made since the plan was made still stops it whole.
     private func checkout(_ target: ObjectID, baseline: ObjectID) throws {
         let targetTree = try lookupTree(ofCommit: target)
         defer { git_tree_free(targetTree) }
         let baselineTree = try lookupTree(ofCommit: baseline)
         defer { git_tree_free(baselineTree) }
-
-        // A merge in progress must stop the move even when its paths are not among those the
-        // move touches (as `git merge --ff-only` refuses to run then).
-        let index = try make("git_repository_index") { git_repository_index(&$0, pointer) }
-        defer { git_index_free(index) }
-        try GitError.check(git_index_read(index, 0), "git_index_read")
-        let unmerged = try conflictPaths(in: index)
-        if !unmerged.isEmpty {
-            throw CheckoutConflictError(worktree: workingDirectory ?? gitDirectory, paths: unmerged)
-        }
-        let paths = try differingPaths(baselineTree, targetTree)
+        let paths = try checkoutPlan(from: baselineTree, to: targetTree).paths
         if paths.isEmpty { return }
 
         final class Conflicts { var paths: [String] = [] }
@@ -111,7 +127,10 @@ extension Repository {
         var options = git_checkout_options()
         try GitError.check(
             git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "git_checkout_options_init")
-        options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
+        // A file the user deleted (without staging it) is written again, as git does.
+        options.checkout_strategy =
+            GIT_CHECKOUT_SAFE.rawValue | GIT_CHECKOUT_RECREATE_MISSING.rawValue
+            | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
         options.baseline = baselineTree
         options.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT.rawValue
         options.notify_cb = { why, path, _, _, _, payload in
@@ -128,11 +147,11 @@ extension Repository {
             }
         }
         if result == GIT_ECONFLICT.rawValue || !conflicts.paths.isEmpty {
-            var paths = conflicts.paths
-            // Unmerged index entries (a merge in progress) also stop a SAFE checkout, but libgit2
-            // does not notify them: name them, or the error would list no path at all.
-            if paths.isEmpty { paths = (try? status().paths(.conflicted)) ?? [] }
-            throw CheckoutConflictError(worktree: workingDirectory ?? gitDirectory, paths: paths.sorted())
+            git_error_clear()
+            // Changed since the plan was made (libgit2 names what it found; else the plan's paths).
+            throw CheckoutConflictError(
+                worktree: workingDirectory ?? gitDirectory,
+                paths: conflicts.paths.isEmpty ? paths : conflicts.paths.sorted())
         }
         try GitError.check(result, "git_checkout_tree")
     }
@@ -140,7 +159,7 @@ extension Repository {
     /// Every path whose entry differs between two trees (both sides of a rename, no rename
     /// detection), for a checkout limited to what changes. Only differing subtrees are read
     /// (`TreeDifference`); a file that became a directory goes through libgit2's full diff.
-    private func differingPaths(_ old: OpaquePointer, _ new: OpaquePointer) throws -> [String] {
+    func differingPaths(_ old: OpaquePointer, _ new: OpaquePointer) throws -> [String] {
         do {
             return try TreeDifference.paths(from: git_tree_id(old).pointee, to: git_tree_id(new).pointee, in: pointer)
         } catch is TreeDifference.TypeChange {

@@ -29,6 +29,10 @@ extension Repository {
     /// remote's refs are listed and the push is sent over one connection, and the remote checks
     /// each ref's old id when it updates it, so a ref moved by someone else in between is refused
     /// by the remote rather than replaced.
+    ///
+    /// A local repository with a working tree (a clone of a clone), which libgit2 cannot push
+    /// into, is pushed into by grove itself (`CheckoutPush`): the same checks, then a branch
+    /// checked out there is refused or moved as its `receive.denyCurrentBranch` says.
     public func push(
         to remoteOrURL: String, refspecs: [String], credentials: Credentials = .none,
         leases: [String: PushLease] = [:]
@@ -66,7 +70,19 @@ extension Repository {
                     toPush.append((spec, parsed.text, parsed.destination))
                 }
             }
-            if !toPush.isEmpty {
+            if !toPush.isEmpty, let target = CheckoutPush.target(remoteURL) {
+                // libgit2 cannot push into a repository with a working tree: grove does.
+                for pushed in try target.push(from: self, toPush, listed: remoteHeads) {
+                    results[pushed.spec] = PushResult(
+                        refspec: pushed.spec, destination: pushed.destination, outcome: pushed.outcome)
+                    if pushed.outcome == .pushed {
+                        let source = ParsedRefspec(pushed.spec).source
+                        try updateTrackingReference(
+                            of: remote, for: pushed.destination,
+                            to: try source.flatMap { try reference(named: $0)?.target })
+                    }
+                }
+            } else if !toPush.isEmpty {
                 var options = git_push_options()
                 try GitError.check(
                     git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
@@ -87,6 +103,32 @@ extension Repository {
                 }
             }
             return refspecs.compactMap { results[$0] }
+        }
+    }
+
+    /// After a push grove made itself, moves the remote-tracking ref that follows `destination`
+    /// (`refs/remotes/origin/main` for `refs/heads/main`) as `git push` does: to `tip`, or away
+    /// when the ref was deleted (nil). A URL remote has none.
+    private func updateTrackingReference(of remote: OpaquePointer, for destination: String, to tip: ObjectID?)
+        throws
+    {
+        for index in 0..<git_remote_refspec_count(remote) {
+            guard let spec = git_remote_get_refspec(remote, index), git_refspec_direction(spec) == GIT_DIRECTION_FETCH,
+                git_refspec_src_matches(spec, destination) == 1
+            else { continue }
+            var buffer = git_buf()
+            defer { git_buf_dispose(&buffer) }
+            try GitError.check(git_refspec_transform(&buffer, spec, destination), "git_refspec_transform")
+            guard let name = buffer.ptr.map({ String(cString: $0) }) else { continue }
+            if let tip {
+                var oid = tip.oid
+                var out: OpaquePointer?
+                try GitError.check(
+                    git_reference_create(&out, pointer, name, &oid, 1, "update by push"), "git_reference_create")
+                git_reference_free(out)
+            } else if let existing = try reference(named: name)?.target {
+                try? deleteReference(named: name, expecting: existing)
+            }
         }
     }
 

@@ -41,7 +41,7 @@ public struct RemoteError: Error, Sendable, Equatable, LocalizedError {
             return "\(url): authentication failed; set GROVE_TOKEN, configure a git credential helper,"
                 + " or put user:token in the URL"
         case .other:
-            return "\(url): \(message)"
+            return "\(url): \(message); check that git reaches it (`git ls-remote \(url)`), then try again"
         }
     }
 

@@ -248,6 +248,56 @@ struct MergeCommandTests {
         #expect(try repo.output("log", "-1", "--format=%s", "main") == "edit-1: rewrite conflict.txt line 1")
     }
 
+    /// A hand edit the landing does not touch (a Makefile) is no reason to refuse, as it is none
+    /// for `git merge --ff-only` in a twin clone; one it touches stops the merge with one message.
+    @Test func aLocalChangeBesideTheLandingIsKeptAndOneInItsWayIsNamedOnce() throws {
+        try repo.commit("a Makefile", files: ["Makefile": "all:\n"])
+        let twin = sandbox.child("twin")
+        try Shell.run(["git", "clone", "-q", repo.path, twin])
+        try runWithOneConflict()
+        for directory in [repo.path, twin] {
+            try "all: test\n".write(toFile: directory + "/Makefile", atomically: false, encoding: .utf8)
+            try Shell.git("add", "Makefile", in: directory)
+            try "all: test lint\n".write(toFile: directory + "/Makefile", atomically: false, encoding: .utf8)
+        }
+        try "mine\n".write(toFile: repo.path + "/conflict.txt", atomically: false, encoding: .utf8)
+        let mainBefore = try repo.revParse("main")
+
+        // Run 1's tasks add note-1.txt and note-2.txt: they land beside both edits.
+        let landed = try grove(["merge", "1"])
+        #expect(landed.status == 0, "\(landed.stderr)")
+        #expect(landed.stdout.hasSuffix("run 1: 2 landed\n"))
+        try Shell.git("fetch", "-q", "origin", "main", in: twin)
+        try Shell.git("merge", "-q", "--ff-only", "FETCH_HEAD", in: twin)
+        try "mine\n".write(toFile: twin + "/conflict.txt", atomically: false, encoding: .utf8)
+        #expect(try repo.porcelainStatus() == "MM Makefile\n M conflict.txt")
+        #expect(try repo.porcelainStatus() == (try Shell.git("status", "--porcelain", in: twin).output))
+        #expect(try repo.output("diff", "--cached") == (try Shell.git("diff", "--cached", in: twin).output))
+        #expect(try repo.read("Makefile") == "all: test lint\n")
+        #expect(try repo.revParse("main") != mainBefore)
+
+        // Run 2's first task rewrites conflict.txt, which has the user's edit: stopped, once.
+        let mainAfter = try repo.revParse("main")
+        let stopped = try grove(["merge", "2"])
+        #expect(stopped.status == 1)
+        let message =
+            "landing edit-1 would overwrite local changes (conflict.txt) in \(repo.path), where main is checked out;"
+            + " commit or stash them, then run `grove merge` again"
+        #expect(stopped.stdout.components(separatedBy: message).count == 2, "\(stopped.stdout)")
+        #expect(stopped.stdout.contains("  stopped: \(message)\n"))
+        #expect(stopped.stderr.components(separatedBy: message).count == 2, "\(stopped.stderr)")
+        #expect(try repo.revParse("main") == mainAfter)
+        #expect(try repo.read("conflict.txt") == "mine\n")
+        // git refuses the same landing (edit-1 on top of main) in the twin, for the same file.
+        let tree = try repo.output("merge-tree", "--write-tree", "main", "grove/2/edit-1")
+        let candidate = try repo.output("commit-tree", tree, "-p", "main", "-m", "edit-1")
+        try repo.git("branch", "candidate", candidate)
+        try Shell.git("fetch", "-q", repo.path, "candidate", in: twin)
+        let refused = try Shell.git("merge", "--ff-only", "FETCH_HEAD", in: twin, check: false)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("\tconflict.txt\n"))
+    }
+
     @Test func badInputExitsTwoAndChangesNothing() throws {
         // No home yet: nothing is created.
         let none = try grove(["merge"])

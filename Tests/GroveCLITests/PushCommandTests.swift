@@ -83,6 +83,60 @@ struct PushCommandTests {
         #expect(rows.first?.ref == "refs/heads/grove/1/note-1")
     }
 
+    /// A clone of a clone: the remote is a repository with a working tree. The branches go
+    /// there, but not the one checked out in it, which is refused on its own, with git's reason
+    /// (`git push` from the same clone agrees) and what to do; `grove merge --push` likewise,
+    /// until the remote lets pushes move its checkout (receive.denyCurrentBranch updateInstead).
+    @Test func aCloneOfACloneTakesThePushButNotIntoItsCheckedOutBranch() throws {
+        let origin = try sandbox.repository("origin", files: ["README.md": "hello\n"])
+        let clone = sandbox.child("clone")
+        try Shell.run(["git", "clone", "-q", origin.path, clone])
+        let run = try grove(
+            ["run", "--count", "3", "--name", "note", "--", "sh", "-c", "echo $GROVE_TASK > $GROVE_TASK.txt"],
+            in: clone)
+        #expect(run.status == 0, "\(run.stderr)")
+        // The remote has note-2's branch checked out (still at main).
+        try origin.git("switch", "-q", "-c", "grove/1/note-2")
+        let checkedOut = try origin.revParse("grove/1/note-2")
+
+        let pushed = try grove(["push"], in: clone)
+        #expect(pushed.status == 1, "\(pushed.stderr)")
+        #expect(pushed.stdout.contains("note-1  pushed"))
+        #expect(pushed.stdout.contains("note-3  pushed"))
+        #expect(
+            pushed.stdout.contains(
+                "branch is currently checked out: origin (\(origin.path)) has grove/1/note-2 checked out in its"
+                    + " working tree"))
+        #expect(pushed.stdout.contains("`git -C \(origin.path) config receive.denyCurrentBranch updateInstead`"))
+        #expect(pushed.stdout.contains("then run `grove push 1` again"))
+        for name in ["note-1", "note-3"] {
+            #expect(
+                try origin.revParse("grove/1/\(name)")
+                    == (try Shell.git("rev-parse", "grove/1/\(name)", in: clone).output))
+        }
+        #expect(try origin.revParse("grove/1/note-2") == checkedOut)
+        #expect(try origin.porcelainStatus().isEmpty)
+        #expect(try Shell.git("fsck", "--strict", "--no-dangling", in: origin.path).status == 0)
+        let git = try Shell.run(["git", "-C", clone, "push", "--porcelain", "origin", "grove/1/note-2"], check: false)
+        #expect(git.stdout.contains("[remote rejected] (branch is currently checked out)"))
+
+        // grove merge --push: main is checked out there now.
+        try origin.git("switch", "-q", "main")
+        let merged = try grove(["merge", "1", "--push", "origin"], in: clone)
+        #expect(merged.status == 1)
+        #expect(merged.stdout.contains("  push main → origin: rejected (branch is currently checked out: origin"))
+        #expect(try origin.output("log", "-1", "--format=%s", "main") == "initial")
+
+        try origin.git("config", "receive.denyCurrentBranch", "updateInstead")
+        let again = try grove(["merge", "1", "--push", "origin"], in: clone)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("  push main → origin: pushed\n"))
+        #expect(try origin.revParse("main") == (try Shell.git("rev-parse", "main", in: clone).output))
+        #expect(try origin.porcelainStatus().isEmpty)
+        #expect(try origin.read("note-3.txt") == "note-3\n")
+        #expect(try Shell.git("fsck", "--strict", "--no-dangling", in: origin.path).status == 0)
+    }
+
     @Test func jsonHasEveryKeyForEveryTask() throws {
         try runThreeTasks()
         let result = try grove(["push", "--json", "--task", "note-2"])

@@ -50,7 +50,7 @@ struct MergeCutOffCheckoutTests {
 
         let report = try await fixture.merge()
         #expect(report.outcomes.map(\.result) == [.notReached])
-        #expect(report.repositories.first?.stopped?.contains("uncommitted changes (conflict.txt)") == true)
+        #expect(report.repositories.first?.stopped?.contains("would overwrite local changes (conflict.txt)") == true)
         #expect(try fixture.repo.read("conflict.txt") == "the user's own edit\n")
     }
 }

@@ -143,7 +143,7 @@ struct MergeQueuePropertyTests {
         let rerun = try Shell.run(arguments, in: fixture.repo.path, environment: environment, check: false)
         #expect([0, 1].contains(rerun.status), "\(rerun.stderr)\n\(context)")
         let outcomes = try Self.outcomes(fromJSON: rerun.stdout)
-        if delay != nil, outcomes.contains(where: { $0.reason?.contains("uncommitted changes") == true }) {
+        if delay != nil, outcomes.contains(where: { $0.reason?.contains("would overwrite local changes") == true }) {
             // Killed in the middle of writing a file: content that is neither end's is left for
             // the user, as any local change is, and the queue stops on it with nothing moved.
             // Nothing was lost; the exact prediction no longer applies.

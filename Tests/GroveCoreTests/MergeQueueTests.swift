@@ -152,37 +152,77 @@ struct MergeQueueTests {
         #expect(again.outcomes.map(\.earlier) == [true, false, false])
     }
 
-    @Test func localChangesInTheMainCheckoutStopTheQueueBeforeAnythingMoves() async throws {
+    @Test func aLocalChangeOnAPathTheLandingChangesStopsTheQueueBeforeAnythingMoves() async throws {
         let fixture = try MergeFixture()
-        let run = try await fixture.run([.own("one"), .own("two")])
-        try fixture.repo.write(["README.md": "edited by hand\n"])
-        let refs = try fixture.repo.refs()
+        let run = try await fixture.run([.own("one"), .conflicting("two")])
+        // conflict.txt is the second task's; README.md nobody's.
+        try fixture.repo.write(["conflict.txt": "edited by hand\n", "README.md": "mine too\n"])
 
         let report = try await fixture.merge()
-        #expect(report.outcomes.map(\.result) == [.notReached, .notReached])
+        // The first lands beside both changes; the second would overwrite one and stops.
+        #expect(report.outcomes.map(\.result) == [.landed, .notReached])
         let stopped = try #require(report.repositories.first?.stopped)
-        #expect(stopped.contains(fixture.repo.path))
-        #expect(stopped.contains("README.md"))
-        #expect(stopped.contains("commit or stash them"))
-        #expect(try fixture.repo.refs() == refs)
-        #expect(try fixture.repo.read("README.md") == "edited by hand\n")
-        #expect(try fixture.store.merge(run: run, task: "one") == nil)
+        #expect(
+            stopped
+                == "landing two would overwrite local changes (conflict.txt) in \(fixture.repo.path), where main is"
+                + " checked out; commit or stash them, then run `grove merge` again")
+        #expect(try fixture.repo.read("conflict.txt") == "edited by hand\n")
+        #expect(try fixture.repo.read("README.md") == "mine too\n")
+        #expect(try fixture.repo.read("one.txt") == "one\n")
+        #expect(try fixture.repo.porcelainStatus() == " M README.md\n M conflict.txt")
+        #expect(try fixture.tip("main") == report.outcomes.first?.commit)
+        #expect(try fixture.store.merge(run: run, task: "two") == nil)
+        #expect(try fixture.tip("grove/\(run)/two") != nil)
 
-        // An untracked file the landing would overwrite stops it too, with nothing moved.
-        try fixture.repo.git("checkout", "README.md")
-        try fixture.repo.write(["one.txt": "mine\n"])
-        let blocked = try await fixture.merge()
-        #expect(blocked.outcomes.map(\.result) == [.notReached, .notReached])
-        #expect(blocked.repositories.first?.stopped?.contains("one.txt") == true)
-        #expect(try fixture.repo.refs() == refs)
-        #expect(try fixture.repo.read("one.txt") == "mine\n")
+        // An untracked file the landing would write stops it too, with nothing moved.
+        try fixture.repo.git("checkout", "conflict.txt")
+        let second = try await fixture.run([.own("three")], file: "second.yaml")
+        try fixture.repo.write(["three.txt": "mine\n"])
+        let refsBefore = try fixture.repo.refs()
+        let blocked = try await fixture.merge(MergeOptions(run: second))
+        #expect(blocked.outcomes.map(\.result) == [.notReached])
+        #expect(
+            blocked.repositories.first?.stopped?.contains(
+                "would overwrite untracked files (three.txt) in \(fixture.repo.path), where main is checked out;"
+                    + " move or remove them, then run `grove merge` again") == true)
+        #expect(try fixture.repo.refs() == refsBefore)
+        #expect(try fixture.repo.read("three.txt") == "mine\n")
 
-        // Untracked files out of the way do not matter, as with `git merge --ff-only`.
-        try FileManager.default.removeItem(atPath: fixture.repo.path + "/one.txt")
-        try fixture.repo.write(["notes.txt": "scratch\n"])
-        let landed = try await fixture.merge()
-        #expect(landed.outcomes.map(\.result) == [.landed, .landed])
-        #expect(try fixture.repo.porcelainStatus() == "?? notes.txt")
+        // Out of the way, both land; the hand edit of README.md is still there.
+        try FileManager.default.removeItem(atPath: fixture.repo.path + "/three.txt")
+        #expect(try await fixture.merge(MergeOptions(run: run)).outcomes.map(\.result) == [.landed, .landed])
+        #expect(try await fixture.merge(MergeOptions(run: second)).outcomes.map(\.result) == [.landed])
+        #expect(try fixture.repo.porcelainStatus() == " M README.md")
+    }
+
+    /// The user's changes beside the landing — edited, staged, staged then edited again, deleted,
+    /// untracked — are kept exactly, as `git merge --ff-only` keeps them in a twin clone.
+    @Test func landingKeepsTheUsersOtherChangesAsGitMergeFastForwardDoes() async throws {
+        let fixture = try MergeFixture(
+            files: ["README.md": "hello\n", "staged.txt": "s\n", "twice.txt": "t\n", "gone.txt": "g\n"])
+        try await fixture.run([.own("one"), .own("two")])
+        let twin = fixture.sandbox.child("twin")
+        try Shell.run(["git", "clone", "-q", fixture.repo.path, twin])
+        let local = """
+            echo edited >> README.md && echo staged >> staged.txt && git add staged.txt \\
+              && echo again >> twice.txt && git add twice.txt && echo more >> twice.txt \\
+              && rm gone.txt && echo scratch > notes.txt
+            """
+        try Shell.run(["sh", "-c", local], in: fixture.repo.path)
+        try Shell.run(["sh", "-c", local], in: twin)
+
+        let report = try await fixture.merge()
+        #expect(report.outcomes.map(\.result) == [.landed, .landed], "\(report.outcomes.map(\.reason))")
+        try Shell.git("fetch", "-q", "origin", "main", in: twin)
+        try Shell.git("merge", "-q", "--ff-only", "FETCH_HEAD", in: twin)
+
+        let status = try fixture.repo.output("status", "--porcelain", "--untracked-files=all")
+        #expect(status == " M README.md\n D gone.txt\nM  staged.txt\nMM twice.txt\n?? notes.txt")
+        #expect(status == (try Shell.git("status", "--porcelain", "--untracked-files=all", in: twin).output))
+        #expect(
+            try fixture.repo.output("ls-files", "--stage") == (try Shell.git("ls-files", "--stage", in: twin).output))
+        #expect(try MergeFixture.snapshot(fixture.repo.path) == MergeFixture.snapshot(twin))
+        #expect(try fixture.repo.output("diff", "--cached") == (try Shell.git("diff", "--cached", in: twin).output))
     }
 
     @Test func keepMovesTheBranchAndItsWorktreeToTheLandedCommit() async throws {
@@ -197,6 +237,37 @@ struct MergeQueueTests {
             #expect(try worktree.porcelainStatus().isEmpty)
         }
         #expect(try fixture.tip("main") == report.outcomes.last?.commit)
+    }
+
+    /// Base checked out twice (`git worktree add --force`): a local change in the way in the
+    /// second stops the landing before the first moves; one beside it stays in both.
+    @Test func aLocalChangeInASecondCheckoutOfBaseStopsTheLandingBeforeAnythingMoves() async throws {
+        let fixture = try MergeFixture()
+        let run = try await fixture.run([.conflicting("one")])
+        let second = fixture.sandbox.child("second")
+        try fixture.repo.git("worktree", "add", "-q", "--force", second, "main")
+        let other = TestRepository(existing: second)
+        try other.write(["conflict.txt": "edited in the second checkout\n", "README.md": "beside\n"])
+        try fixture.repo.write(["README.md": "beside too\n"])
+        let refs = try fixture.repo.refs()
+
+        let report = try await fixture.merge()
+        #expect(report.outcomes.map(\.result) == [.notReached])
+        #expect(
+            report.repositories.first?.stopped
+                == "landing one would overwrite local changes (conflict.txt) in \(second), where main is checked out;"
+                + " commit or stash them, then run `grove merge` again")
+        #expect(try fixture.repo.refs() == refs)
+        #expect(try fixture.repo.porcelainStatus() == " M README.md")
+        #expect(try other.porcelainStatus() == " M README.md\n M conflict.txt")
+
+        try other.git("checkout", "conflict.txt")
+        #expect(try await fixture.merge(MergeOptions(run: run)).outcomes.map(\.result) == [.landed])
+        for checkout in [fixture.repo, other] {
+            #expect(try checkout.revParse("HEAD") == fixture.tip("main"))
+            #expect(try checkout.porcelainStatus() == " M README.md")
+            #expect(try checkout.read("conflict.txt").hasPrefix("line 1: changed by agent one\n"))
+        }
     }
 
     @Test func aBaseNotCheckedOutMovesAsARefAndALinkedCheckoutOfItFollows() async throws {

@@ -115,7 +115,8 @@ import Testing
         #expect(classified.message == "failed for https://***@h/x.git as alice:*** (***), token *** second line")
         #expect(
             classified.errorDescription
-                == "https://***@h/x.git: failed for https://***@h/x.git as alice:*** (***), token *** second line")
+                == "https://***@h/x.git: failed for https://***@h/x.git as alice:*** (***), token *** second line;"
+                + " check that git reaches it (`git ls-remote https://***@h/x.git`), then try again")
 
         let token = RemoteURL("https://ghp_Lone7@h/x.git")
         let lone = GitError(function: "git_clone", code: -1, errorClass: 34, message: "user ghp_Lone7 refused")

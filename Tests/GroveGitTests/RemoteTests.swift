@@ -562,6 +562,137 @@ import Testing
             ["git", "-C", local.path, "push", "--porcelain", daemon.url("locked.git")] + specs, check: false)
         #expect(git.stdout.contains("[remote rejected] (pre-receive hook declined)"))
     }
+
+    // MARK: push into a repository with a working tree
+
+    /// A clone of a clone: `origin` has a working tree with main checked out; `local`, cloned
+    /// from it, has main one commit ahead and a new branch `side` there.
+    static func cloneOfAClone(_ sandbox: Sandbox, _ name: String, config: [String] = [])
+        throws -> (origin: TestRepository, local: TestRepository)
+    {
+        let origin = try sandbox.repository("\(name)-origin", files: ["a.txt": "a\n"])
+        for setting in config {
+            try origin.git("config", setting.components(separatedBy: "=")[0], setting.components(separatedBy: "=")[1])
+        }
+        let local = TestRepository(existing: sandbox.child("\(name)-local"))
+        try Shell.run(["git", "clone", "-q", origin.path, local.path])
+        try local.commit("more", files: ["b.txt": "b\n", "dir/c.txt": "c\n"])
+        try local.git("branch", "side")
+        return (origin, local)
+    }
+
+    /// What a repository with a working tree looks like after a push: its branches (commit
+    /// subjects, as the twins' ids differ), `git status`, its files.
+    static func looks(_ repo: TestRepository) throws -> String {
+        let branches = try repo.output("for-each-ref", "--format=%(refname) %(subject)", "refs/heads")
+        let status = try repo.output("status", "--porcelain", "--untracked-files=all")
+        let files = try repo.output("ls-files", "--stage", "--others")
+        return "\(branches)\n--\n\(status)\n--\n\(files)\nHEAD \(try repo.output("log", "-1", "--format=%s"))"
+    }
+
+    @Test func aPushIntoACloneOfACloneLandsItsRefsAndRefusesTheCheckedOutBranchLikeGit() throws {
+        let sandbox = try Sandbox()
+        let (origin, local) = try Self.cloneOfAClone(sandbox, "grove")
+        let (gitOrigin, gitLocal) = try Self.cloneOfAClone(sandbox, "git")
+        let specs = ["refs/heads/main:refs/heads/main", "refs/heads/side:refs/heads/side"]
+
+        let results = try local.open().push(to: "origin", refspecs: specs)
+        let git = try Shell.run(["git", "-C", gitLocal.path, "push", "--porcelain", "origin"] + specs, check: false)
+        #expect(git.status != 0)
+        let verdicts = Dictionary(
+            uniqueKeysWithValues: git.lines.compactMap { line -> (String, String)? in
+                let fields = line.split(separator: "\t").map(String.init)
+                guard fields.count == 3, let destination = fields[1].split(separator: ":").last else { return nil }
+                return (String(destination), String(line.prefix(1)) + " " + fields[2])
+            })
+        #expect(
+            results.map(\.outcome) == [
+                .rejected(reason: "branch is currently checked out"), .pushed,
+            ])
+        #expect(
+            results.map(\.outcome) == specs.map { Self.outcome(fromGit: verdicts[String($0.split(separator: ":")[1])]) }
+        )
+
+        // side is there, with every object it needs; main and the files did not move.
+        #expect(try origin.revParse("side") == local.revParse("side"))
+        #expect(try origin.output("log", "--format=%s", "side") == "more\ninitial")
+        #expect(try origin.revParse("main") == local.revParse("main~1"))
+        #expect(try Self.fsckIsClean(origin.path))
+        #expect(try Self.looks(origin) == Self.looks(gitOrigin))
+        #expect(try origin.output("reflog", "-1", "--format=%gs", "refs/heads/side") == "push")
+        // The remote-tracking ref follows what was pushed, as with git.
+        #expect(try local.revParse("refs/remotes/origin/side") == local.revParse("side"))
+        #expect(
+            try local.output("for-each-ref", "--format=%(refname)", "refs/remotes")
+                == (try gitLocal.output("for-each-ref", "--format=%(refname)", "refs/remotes")))
+
+        // A second push of the same: up to date; of a deletion of side: gone; of main's: refused.
+        #expect(try local.open().push(to: "origin", refspecs: [specs[1]]).map(\.outcome) == [.upToDate])
+        let deletions = try local.open().push(to: "origin", refspecs: [":refs/heads/side", ":refs/heads/main"])
+        #expect(
+            deletions.map(\.outcome) == [.pushed, .rejected(reason: "branch is currently checked out")])
+        let gitDeletions = try Shell.run(
+            ["git", "-C", gitLocal.path, "push", "--porcelain", "origin", ":refs/heads/side", ":refs/heads/main"],
+            check: false)
+        #expect(gitDeletions.stdout.contains("-\t:refs/heads/side\t[deleted]"))
+        #expect(
+            gitDeletions.stdout.contains("!\t:refs/heads/main\t[remote rejected] (branch is currently checked out)"))
+        #expect(try Self.looks(origin) == Self.looks(gitOrigin))
+        #expect(try Self.fsckIsClean(origin.path))
+
+        // Named by its `.git` directory, as a URL: the same repository.
+        try local.git("branch", "third")
+        let third = try local.open().push(
+            to: "file://\(origin.path)/.git", refspecs: ["refs/heads/third:refs/heads/third"])
+        #expect(third.map(\.outcome) == [.pushed])
+        #expect(try origin.revParse("third") == local.revParse("third"))
+        #expect(try Self.fsckIsClean(origin.path))
+    }
+
+    /// receive.denyCurrentBranch as git reads it, git's own push into a twin as the second opinion:
+    /// refuse (and true), warn, ignore (and false) move the branch but not the files,
+    /// updateInstead moves both when the checkout is clean and refuses when it is not.
+    @Test(arguments: [
+        "refuse", "true", "warn", "ignore", "false", "updateInstead", "updateInstead+dirty", "updateInstead+staged",
+        "updateInstead+untracked",
+    ])
+    func receiveDenyCurrentBranchIsHonouredLikeGit(_ value: String) throws {
+        let sandbox = try Sandbox()
+        let setting = "receive.denyCurrentBranch=" + value.split(separator: "+")[0]
+        let (origin, local) = try Self.cloneOfAClone(sandbox, "grove", config: [setting])
+        let (gitOrigin, gitLocal) = try Self.cloneOfAClone(sandbox, "git", config: [setting])
+        if value.contains("+") {
+            for repo in [origin, gitOrigin] {
+                if value.hasSuffix("+untracked") {
+                    // Where the push brings a file of its own.
+                    try repo.write(["b.txt": "untracked there\n"])
+                    continue
+                }
+                try repo.write(["a.txt": "edited there\n"])
+                if value.hasSuffix("+staged") { try repo.git("add", "a.txt") }
+            }
+        }
+        let spec = "refs/heads/main:refs/heads/main"
+
+        let outcome = try #require(try local.open().push(to: "origin", refspecs: [spec]).first?.outcome)
+        let git = try Shell.run(["git", "-C", gitLocal.path, "push", "--porcelain", "origin", spec], check: false)
+        // git's line for the ref: "<flag>\t<src>:<dst>\t<summary>", read in PushResult's terms.
+        let line = try #require(git.lines.first { $0.contains("\t") }, "\(git.stdout)\(git.stderr)")
+        let verdict = String(line.prefix(1)) + " " + (line.split(separator: "\t").last.map(String.init) ?? "")
+        #expect(outcome == Self.outcome(fromGit: verdict), "grove: \(outcome); git: \(verdict)")
+        #expect(try Self.looks(origin) == Self.looks(gitOrigin))
+        #expect(try Self.fsckIsClean(origin.path))
+        if value.hasSuffix("+untracked") {
+            #expect(outcome == .rejected(reason: "Could not update working tree to new HEAD"))
+            #expect(try origin.read("b.txt") == "untracked there\n")
+        } else if value.contains("+") {
+            let kind = value.hasSuffix("+staged") ? "staged" : "unstaged"
+            #expect(outcome == .rejected(reason: "Working directory has \(kind) changes"))
+            #expect(try origin.read("a.txt") == "edited there\n")
+        }
+        if value == "updateInstead" { #expect(try origin.read("dir/c.txt") == "c\n") }
+    }
+
 }
 
 /// `git daemon` serving `basePath` on a free loopback port with push enabled, for as long as

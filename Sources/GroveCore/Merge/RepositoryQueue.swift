@@ -1,6 +1,5 @@
 import Foundation
 import GroveGit
-import Synchronization
 
 /// One repository's merge queue: its tasks one at a time, each rebased in memory onto the
 /// current base tip, optionally checked, landed by compare-and-swap, then cleaned up. Every
@@ -25,10 +24,6 @@ final class RepositoryQueue: Sendable {
     let trash: WorktreeTrash?
     /// How checks are started, and how a dead merge's check is ended.
     let launcher: any TaskLauncher
-    /// Checkouts of base found without local changes by this queue. Each is looked at once
-    /// (a full status costs ~45 ms in a 15,000-file tree, more than the rest of a landing);
-    /// later landings rely on the move itself, which refuses to overwrite a local change.
-    private let cleanCheckouts = Mutex<Set<String>>([])
 
     init(
         repo: String, run: RunRecord, tasks: [TaskRecord], pushes: [(base: String, remote: String)] = [],
@@ -153,13 +148,20 @@ final class RepositoryQueue: Sendable {
             case .pushed: result.outcome = "pushed"
             case .upToDate: result.outcome = "up_to_date"
             case .rejected(let reason):
+                let path = (try? Repository.open(at: repo).remoteURL(named: remote)) ?? nil
                 result.reason =
-                    "\(reason): \(remote) has commits \(base) lacks; fetch them, bring \(base) up to date,"
+                    BranchPusher.refusal(
+                        reason, remote: remote, remotePath: path, branch: base,
+                        next: "then push it yourself (`git -C \(ShellWord.quoted(repo)) push \(remote) \(base)`)")
+                    ?? "\(reason): \(remote) has commits \(base) lacks; fetch them, bring \(base) up to date,"
                     + " then push it yourself"
             case nil: result.reason = "the remote did not answer for \(reference)"
             }
         } catch {
-            result.reason = describe(error)
+            result.reason =
+                describe(error)
+                + (error is RemoteError
+                    ? "" : "; push it yourself (`git -C \(ShellWord.quoted(repo)) push \(remote) \(base)`)")
         }
         var event = MergeEvent(.basePushed, run: run.number, repo: repo)
         event.base = base
@@ -322,48 +324,27 @@ final class RepositoryQueue: Sendable {
         }
     }
 
-    /// Lands a candidate: checkouts of base must have no local changes to tracked files, then
-    /// base moves by compare-and-swap (through its checkout, like `git merge --ff-only`), then
-    /// the task's worktree and branch are cleaned up.
+    /// Lands a candidate: checkouts of base must have no local change on a path the landing
+    /// changes, then base moves by compare-and-swap (through its checkout, like `git merge
+    /// --ff-only`, keeping the user's other changes), then the task's worktree and branch are
+    /// cleaned up.
     private func land(_ task: TaskRecord, _ candidate: Candidate, record: MergeRecord) throws -> TaskMergeOutcome {
         var record = record
         let repository = try Repository.open(at: repo)
         let checkouts = try repository.checkouts(of: task.base)
-        // Before anything moves: a checkout of base with local changes stops the queue.
-        for path in checkouts where !cleanCheckouts.withLock({ $0.contains(path) }) {
-            let status = try Repository.open(at: path).status(includeUntracked: false)
-            if !status.isClean {
-                throw QueueStop(
-                    "\(path) has \(task.base) checked out with uncommitted changes"
-                        + " (\(Self.summarize(status.entries.map(\.path))));"
-                        + " commit or stash them, then run `grove merge` again")
-            }
-            cleanCheckouts.withLock { _ = $0.insert(path) }
-        }
+        // Before anything moves: a local change in a checkout of base that the landing would
+        // overwrite stops the queue (changes elsewhere stay, as with `git merge --ff-only`).
+        try BaseCheckoutUpdate.check(checkouts.dropFirst(), task: task, from: candidate.oldBase, to: candidate.tip)
         record.step = .landing
         try store.saveMerge(record)
         Failpoint.hit("landing")
 
-        let message = "grove merge: land \(task.name) (run \(task.run))"
         do {
-            if let checkout = checkouts.first {
-                try Repository.open(at: checkout).moveHead(
-                    to: candidate.tip, expecting: candidate.oldBase, message: message)
-                // git refuses one branch in two worktrees, but `--force` allows it: keep any other in step.
-                for other in checkouts.dropFirst() {
-                    try? Repository.open(at: other).syncWorkingTree(from: candidate.oldBase)
-                }
-            } else {
-                try repository.updateReference(
-                    named: "refs/heads/\(task.base)", to: candidate.tip, expecting: candidate.oldBase, message: message)
-            }
+            try BaseCheckoutUpdate.move(
+                checkouts, base: task.base, task: task, from: candidate.oldBase, to: candidate.tip,
+                message: "grove merge: land \(task.name) (run \(task.run))", repository: repository)
         } catch is ReferenceMovedError {
             throw BaseMoved()
-        } catch let conflict as CheckoutConflictError {
-            throw QueueStop(
-                "landing \(task.name) would overwrite local changes or untracked files in \(conflict.worktree)"
-                    + " (\(Self.summarize(conflict.paths))); commit, stash or move them away, then run `grove merge` again"
-            )
         }
         Failpoint.hit("base-moved")
 

@@ -228,7 +228,13 @@ public struct BranchPusher: Sendable {
             results = try repository.push(
                 to: remote, refspecs: specs, credentials: .forRemote(remote, in: repository), leases: leases)
         } catch {
-            let reason = "push to \(remote) failed: \(Self.describe(error))"
+            // A transport failure says what to do; anything else from libgit2 gets git's view.
+            let next =
+                error is RemoteError
+                ? ""
+                : "; see what git says (`git -C \(ShellWord.quoted(repo)) push --dry-run \(remote) \(specs[0])`),"
+                    + " then run `grove push \(run.number)` again"
+            let reason = "push to \(remote) failed: \(Self.describe(error))\(next)"
             for task in toPush { outcomes[task.name] = BranchOutcome(state: .failed, reason: reason) }
             return outcomes
         }
@@ -262,13 +268,50 @@ public struct BranchPusher: Sendable {
             return "\(reason) (where grove last pushed it); someone else moved \(remote)'s \(task.branch): look at it"
                 + " (`git -C \(ShellWord.quoted(task.repo)) fetch \(remote)`) before replacing it, nothing was pushed"
         }
-        guard reason == "non-fast-forward" || reason == "fetch first" else { return Self.redacted(reason) }
+        guard reason == "non-fast-forward" || reason == "fetch first" else {
+            let path = (try? Repository.open(at: task.repo).remoteURL(named: remote)) ?? nil
+            return Self.refusal(
+                reason, remote: remote, remotePath: path, branch: task.branch,
+                next: "then run `grove push \(run.number)\(remote == "origin" ? "" : " --remote \(remote)")` again")
+                ?? Self.redacted(reason)
+        }
         if options.forceWithLease {
             return "\(reason): \(remote)'s \(task.branch) moved while grove was pushing; nothing was replaced"
         }
         return "\(reason): \(remote)'s \(task.branch) has commits the local branch lacks; look at them"
             + " (`git -C \(ShellWord.quoted(task.repo)) fetch \(remote)`), or, if only grove pushed it there,"
             + " replace it with `grove push --force-with-lease`"
+    }
+
+    /// A refusal by a local repository with a working tree (`GroveGit.CheckoutPush`) in the user's
+    /// terms, git's reason first, then what to do, ending with `next`; nil for any other reason.
+    public static func refusal(_ reason: String, remote: String, remotePath: String?, branch: String, next: String)
+        -> String?
+    {
+        let place = remotePath.map { "\(remote) (\(ShellWord.quoted($0)))" } ?? remote
+        let directory = ShellWord.quoted(remotePath ?? remote)
+        switch reason {
+        case "branch is currently checked out":
+            return "\(reason): \(place) has \(branch) checked out in its working tree, and git does not move a"
+                + " checked-out branch under its files; switch that checkout to another branch"
+                + " (`git -C \(directory) switch --detach`), or let pushes move its files too"
+                + " (`git -C \(directory) config receive.denyCurrentBranch updateInstead`), \(next)"
+        case "deletion of the current branch prohibited":
+            return "\(reason): \(place) has \(branch) checked out; switch that checkout to another branch"
+                + " (`git -C \(directory) switch --detach`), \(next)"
+        case "Working directory has unstaged changes", "Working directory has staged changes":
+            return "\(reason): \(place) has \(branch) checked out with uncommitted changes, and"
+                + " receive.denyCurrentBranch=updateInstead moves only a clean checkout; commit or stash them there"
+                + " (`git -C \(directory) status`), \(next)"
+        case "Could not update working tree to new HEAD":
+            return "\(reason): untracked files in \(place) are in the way of \(branch)'s new files; move them away"
+                + " (`git -C \(directory) status`), \(next)"
+        case _ where reason.hasPrefix("cannot lock ref"):
+            return "\(reason): someone else moved \(place)'s \(branch) meanwhile; look at it"
+                + " (`git fetch \(remote)`), \(next)"
+        default:
+            return nil
+        }
     }
 
     /// Writes a PR body; the problem when it cannot.
