@@ -143,7 +143,6 @@ step 0 git branch --list 'grove/*'
 step 0 git worktree list
 
 # The outcome must be exactly the designed one.
-# shellcheck disable=SC2016
 states='
 import json, sys
 for task in json.load(sys.stdin)["tasks"]:
