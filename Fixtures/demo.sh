@@ -4,7 +4,7 @@
 # `make demo` builds the release binary and runs it.
 #
 #   DIR       where to put the demo: must not exist, or be an empty directory
-#             (default: a new directory $TMPDIR/grove-demo.XXXXXX). It is kept at the end,
+#             (default: a new directory ${TMPDIR:-/tmp}/grove-demo.XXXXXX). It is kept at the end,
 #             to look around in; the last lines say how to remove it.
 #   GROVE     the grove binary to use (default: .build/release/grove of this checkout)
 #   DEMO_PAUSE  seconds the pretend agents pause between steps (default 0.7; 0 for tests)
@@ -20,7 +20,7 @@
 #
 # Exit status: 0 everything behaved as designed (grove's own exit 1 for the failed and the
 # conflicting task is expected); 1 grove or git did something else (the message says what);
-# 2 bad arguments.
+# 2 bad arguments, a DIR in use, or no grove binary.
 set -euo pipefail
 
 prog=${0##*/}
