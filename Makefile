@@ -5,10 +5,15 @@ APT_PACKAGES := libgit2-dev pkg-config libsqlite3-dev git python3 python3-venv t
 # root runs apt-get itself; anyone else goes through sudo.
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && echo sudo)
 
-.PHONY: setup deps build release debug test test-long bench bench-quick lint format install uninstall clean
+.PHONY: setup demo deps build release debug test test-long bench bench-quick lint format install uninstall clean
 
 ## setup: install the system packages grove needs, then build the release binary
 setup: deps release
+
+## demo: setup, then grove's main job end to end on a repository it generates, each command shown
+## before it runs (Fixtures/demo.sh; the demo stays in a new ${TMPDIR:-/tmp}/grove-demo.XXXXXX)
+demo: deps release
+	GROVE=$(RELEASE_GROVE) Fixtures/demo.sh
 
 ## deps: apt-get install the C libraries and tools (runs apt-get update only when needed)
 deps:
@@ -51,13 +56,26 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
-## install: copy the release binary to $(PREFIX)/bin
+## install: the release binary to $(PREFIX)/bin, its man page (made by swift-argument-parser's
+## generate-manual plugin) to share/man/man1, bash, zsh and fish completions; DESTDIR honoured
+RELEASE_GROVE = "$$($(SWIFT) build -c release --show-bin-path)/grove"
+MAN_PAGE := .build/plugins/GenerateManual/outputs/grove/grove.1
 install: release
-	install -d "$(DESTDIR)$(PREFIX)/bin"
-	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/grove" "$(DESTDIR)$(PREFIX)/bin/grove"
+	$(SWIFT) package plugin generate-manual
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/man/man1" \
+	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
+	install -m 0755 $(RELEASE_GROVE) "$(DESTDIR)$(PREFIX)/bin/grove"
+	install -m 0644 $(MAN_PAGE) "$(DESTDIR)$(PREFIX)/share/man/man1/grove.1"
+	$(RELEASE_GROVE) --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/grove"
+	$(RELEASE_GROVE) --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_grove"
+	$(RELEASE_GROVE) --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/grove.fish"
 
+## uninstall: remove what install put in place
 uninstall:
-	rm -f "$(DESTDIR)$(PREFIX)/bin/grove"
+	rm -f "$(DESTDIR)$(PREFIX)/bin/grove" "$(DESTDIR)$(PREFIX)/share/man/man1/grove.1" \
+	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/grove" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_grove" \
+	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/grove.fish"
 
 clean:
 	rm -rf .build

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Fails its first attempt and succeeds from the second, counting attempts in a file outside the
-# worktree ($FLAKY_COUNTER, default /tmp/flaky-$GROVE_RUN-$GROVE_TASK). Each attempt leaves an
-# uncommitted change; the failing one also leaves a note, so a test can find it in the saved ref.
-counter=${FLAKY_COUNTER:-/tmp/flaky-$GROVE_RUN-$GROVE_TASK}
+# worktree ($FLAKY_COUNTER, default ${TMPDIR:-/tmp}/flaky-$GROVE_RUN-$GROVE_TASK). Each attempt
+# leaves an uncommitted change; the failing one also leaves a note, so a test can find it in the
+# saved ref.
+counter=${FLAKY_COUNTER:-${TMPDIR:-/tmp}/flaky-$GROVE_RUN-$GROVE_TASK}
 attempt=$(( $(cat "$counter" 2>/dev/null || echo 0) + 1 ))
 echo "$attempt" > "$counter"
 echo "attempt $attempt" >> attempts.txt

@@ -505,7 +505,7 @@ struct SmallDisk {
     /// Whether this machine lets the tests mount one (tried once, on a scratch directory).
     static let canMount: Bool = {
         guard getuid() == 0 else { return false }
-        let probe = NSTemporaryDirectory() + "grove-tests/tmpfs-probe-\(getpid())"
+        let probe = NSTemporaryDirectory() + "grove-tmpfs-probe-\(getpid())"
         guard (try? FileManager.default.createDirectory(atPath: probe, withIntermediateDirectories: true)) != nil,
             let disk = try? SmallDisk(at: probe, size: "1m")
         else { return false }

@@ -1,16 +1,18 @@
 import Foundation
 import GroveGit
 
-/// A unique temporary directory for one test, removed when the test lets go of it.
-/// libgit2's global config lookup is pointed at an empty directory first, so the host's
-/// `~/.gitconfig` never reaches a test (and tests never touch the user's real home).
+/// A unique temporary directory for one test (in `$TMPDIR`, else /tmp), removed when the test
+/// lets go of it; nothing else is created, so a test run leaves nothing in the temporary
+/// directory. libgit2's global, XDG and system config lookups are pointed at a directory that
+/// cannot exist first, so the host's `~/.gitconfig` never reaches a test (and tests never touch
+/// the user's real home).
 public final class Sandbox {
     public let path: String
 
     public init(_ label: String = #function) throws {
         Sandbox.isolateLibgit2
         let safe = label.filter { $0.isLetter || $0.isNumber }.prefix(40)
-        path = NSTemporaryDirectory() + "grove-tests/" + safe + "-" + UUID().uuidString.prefix(8)
+        path = NSTemporaryDirectory() + "grove-test-" + safe + "-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
@@ -34,11 +36,14 @@ public final class Sandbox {
     }
 
     private static let isolateLibgit2: Void = {
-        // One shared, never-written directory: nothing to clean up, nothing piles up.
-        let empty = NSTemporaryDirectory() + "grove-tests/empty-config"
-        try? FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        try? Git.setGlobalConfigDirectory(empty)
+        // A path below a device file: no config file is ever found there, none can be written
+        // there, and there is no directory to remove afterwards (a shared one in $TMPDIR was
+        // left behind by every run).
+        try? Git.setGlobalConfigDirectory(noConfigDirectory)
     }()
+
+    /// Where libgit2 looks for global, XDG and system config during tests: nowhere.
+    private static let noConfigDirectory = "/dev/null/grove-tests-no-config"
 }
 
 /// A repository made with the git CLI (`git init -b main`), driven from tests.
