@@ -200,7 +200,7 @@ private func isRunning(_ pid: pid_t) -> Bool {
 }
 
 /// True if some non-zombie process is still in process group `group`.
-private func groupHasLiveMember(_ group: pid_t) -> Bool {
+func groupHasLiveMember(_ group: pid_t) -> Bool {
     guard kill(-group, 0) == 0 else { return false }
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return entries.compactMap { pid_t($0) }.contains { pid in
