@@ -49,8 +49,11 @@ let package = Package(
         // Real repositories in temporary directories and the git CLI as the second opinion.
         .target(name: "TestSupport", dependencies: ["GroveGit"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "GroveGitTests", dependencies: ["GroveGit", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "GroveCoreTests", dependencies: ["GroveCore", "GroveGit", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "GroveCLITests", dependencies: ["GroveCLI", "GroveCore", "GroveGit", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "GroveCoreTests", dependencies: ["GroveCore", "GroveGit", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "GroveCLITests", dependencies: ["GroveCLI", "GroveCore", "GroveGit", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "FixturesTests", swiftSettings: strict),
     ]
 )
