@@ -114,6 +114,44 @@ struct MergeCheckTests {
         #expect(report.outcomes.map(\.result) == [.landed, .landed], "\(report.outcomes.map(\.reason))")
     }
 
+    @Test func theCheckGetsTheTasksGroveVariablesAndItsCandidate() async throws {
+        let fixture = try MergeFixture()
+        let file = fixture.sandbox.child("grove.yaml")
+        try """
+        base: main
+        env: { LOG_LEVEL: debug }
+        tasks:
+          - name: one
+            repo: \(fixture.repo.path)
+            instructions: Fix the authentication timeout
+            command: "echo one > one.txt"
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let runner = try Runner.start(
+            flags: RunFlags(file: file), home: fixture.home, currentDirectory: fixture.repo.path, processorCount: 2)
+        let run = try await runner.execute(observer: SilentObserver(), control: RunControl()).run
+        let printed = fixture.sandbox.child("check.env")
+        let report = try await fixture.merge(MergeOptions(check: "env > \(printed)"))
+        let outcome = try #require(report.outcomes.first)
+        #expect(outcome.result == .landed, "\(outcome.reason ?? "")")
+        let task = try fixture.task(run, "one")
+        // grove's own variables, over what the check inherits from grove's environment; no
+        // GROVE_SLOT (a check has no slot) and the candidate it runs at.
+        let inherited = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("GROVE_") }
+        let expected = inherited.merging([
+            "GROVE_RUN": String(run), "GROVE_TASK": "one", "GROVE_INSTRUCTIONS": "Fix the authentication timeout",
+            "GROVE_REPO": task.repo, "GROVE_BASE": "main", "GROVE_BRANCH": task.branch,
+            "GROVE_WORKTREE": task.worktree, "GROVE_CANDIDATE": try #require(outcome.commit),
+        ]) { _, grove in grove }
+        let lines = try String(contentsOfFile: printed, encoding: .utf8).split(separator: "\n")
+        let got = Dictionary(
+            lines.filter { $0.hasPrefix("GROVE_") }.map { line in
+                let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+            }
+        ) { first, _ in first }
+        #expect(got == expected)
+    }
+
     @Test func aWorktreeThatCannotTakeTheCheckIsAnError() async throws {
         let fixture = try MergeFixture()
         let run = try await fixture.run([.own("one"), .own("two")])
