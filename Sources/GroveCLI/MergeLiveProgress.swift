@@ -40,7 +40,7 @@ final class MergeLiveProgress: MergeObserver {
         // Steps under way are the block's business; only outcomes stay on screen.
         let isStep = event.kind == .taskRebasing || event.kind == .taskChecking
         if !isStep, var line = MergeLineProgress.line(for: event, showRepository: manyRepositories) {
-            if event.kind == .taskFinished, let result = event.result {
+            if event.kind == .taskFinished, let result = event.result?.rawValue {
                 line = line.replacingOccurrences(
                     of: "] \(result)", with: "] " + MergeTable.paint(result, enabled: colour))
             }
@@ -143,7 +143,7 @@ struct MergeLiveState: Sendable, Equatable {
             }
         case .taskFinished:
             active.removeAll { $0.key == key }
-            if event.earlier != true, let result = event.result, result != MergeResult.notReached.rawValue {
+            if event.earlier != true, let result = event.result?.rawValue, result != MergeResult.notReached.rawValue {
                 results[result, default: 0] += 1
             }
         case .queueStopped:

@@ -27,7 +27,8 @@ enum MergeTable {
             if let stopped = repository.stopped { lines.append("  stopped: \(stopped)") }
             for push in repository.pushes {
                 lines.append(
-                    "  push \(push.base) → \(push.remote): \(push.outcome)" + (push.reason.map { " (\($0))" } ?? ""))
+                    "  push \(push.base) → \(push.remote): \(push.outcome.rawValue)"
+                        + (push.reason.map { " (\($0))" } ?? ""))
             }
             lines.append("")
         }
@@ -99,19 +100,19 @@ final class MergeLineProgress: MergeObserver {
             return "\(task) checking \(event.commit.map { String($0.prefix(7)) } ?? "the candidate")"
                 + (event.log.map { " (log: \($0))" } ?? "")
         case .taskFinished:
-            guard event.earlier != true, event.result != MergeResult.notReached.rawValue else { return nil }
-            var line = "\(task) \(event.result ?? "finished")"
+            guard event.earlier != true, event.result != .task(.notReached) else { return nil }
+            var line = "\(task) \(event.result?.rawValue ?? "finished")"
             if let commit = event.commit { line += " as \(commit.prefix(7))" }
             if let commits = event.commits { line += " (\(ProgressText.plural(commits, "commit")))" }
             if let conflicts = event.conflicts { line += " in " + conflicts.joined(separator: ", ") }
             if event.cached == true { line += " (cached check)" }
-            if let reason = event.reason, event.result != MergeResult.landed.rawValue { line += ": \(reason)" }
+            if let reason = event.reason, event.result != .task(.landed) { line += ": \(reason)" }
             return line
         case .queueStopped:
             return "\(event.repo ?? "queue") stopped: \(event.reason ?? "")"
         case .basePushed:
             let repository = event.repo.map { ($0 as NSString).lastPathComponent + ": " } ?? ""
-            return "[\(repository)\(event.base ?? "base")] push \(event.result ?? "done")"
+            return "[\(repository)\(event.base ?? "base")] push \(event.result?.rawValue ?? "done")"
                 + (event.reason.map { ": \($0)" } ?? "")
         case .mergeFinished:
             return nil

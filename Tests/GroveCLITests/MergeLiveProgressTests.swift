@@ -53,13 +53,13 @@ struct MergeLiveProgressTests {
 
         live.handle(
             event(.taskFinished, "a", at: 3) {
-                $0.result = "landed"
+                $0.result = .task(.landed)
                 $0.commit = "abcdef1234"
                 $0.commits = 1
             })
         live.handle(
             event(.taskFinished, "b", at: 3) {
-                $0.result = "conflict"
+                $0.result = .task(.conflict)
                 $0.conflicts = ["conflict.txt"]
             })
         live.draw(now: start.addingTimeInterval(3))

@@ -309,7 +309,7 @@ struct MergePipelineTests {
 
         let recovered = events.all.filter { $0.kind == .taskRecovered }
         #expect(recovered.count == 2)
-        #expect(recovered.first { $0.task == "a" }?.result == "landed", "an interrupted merge had landed a")
+        #expect(recovered.first { $0.task == "a" }?.result == .task(.landed), "an interrupted merge had landed a")
         #expect(recovered.first { $0.task == "b" }.map { $0.result == nil } == true, "b is tried again")
         let outcomes = try #require(report.repositories.first).tasks
         #expect(outcomes.map(\.task) == ["a", "b", "c", "d"])

@@ -23,6 +23,25 @@ public struct MergeEvent: Sendable, Equatable, Encodable {
         case mergeFinished = "merge_finished"
     }
 
+    /// `result`: a task's result (`task_finished`, `task_recovered`) or a push's outcome
+    /// (`base_pushed`), written as its raw value.
+    public enum Result: Sendable, Equatable, Encodable {
+        case task(MergeResult)
+        case push(BasePush.Outcome)
+
+        public var rawValue: String {
+            switch self {
+            case .task(let result): result.rawValue
+            case .push(let outcome): outcome.rawValue
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+    }
+
     public var kind: Kind
     public var run: Int
     public var time: Date
@@ -31,7 +50,7 @@ public struct MergeEvent: Sendable, Equatable, Encodable {
     public var repos: [String]?
     public var tasks: [String]?
     public var base: String?
-    public var result: String?
+    public var result: Result?
     public var commit: String?
     public var commits: Int?
     public var conflicts: [String]?
@@ -48,6 +67,73 @@ public struct MergeEvent: Sendable, Equatable, Encodable {
         self.repo = repo
         self.task = task
         self.time = time
+    }
+
+    /// The queues start, with the tasks queued in each, in order.
+    public static func mergeStarted(run: Int, repos: [String], tasks: [String]) -> MergeEvent {
+        var event = MergeEvent(.mergeStarted, run: run)
+        event.repos = repos
+        event.tasks = tasks
+        return event
+    }
+
+    /// What a merge that died had left of a task was finished (`result` set) or undone (nil).
+    public static func taskRecovered(
+        run: Int, repo: String, task: String, result: MergeResult?, reason: String
+    ) -> MergeEvent {
+        var event = MergeEvent(.taskRecovered, run: run, repo: repo, task: task)
+        event.result = result.map(Result.task)
+        event.reason = reason
+        return event
+    }
+
+    public static func taskRebasing(run: Int, repo: String, task: String, base: String) -> MergeEvent {
+        var event = MergeEvent(.taskRebasing, run: run, repo: repo, task: task)
+        event.base = base
+        return event
+    }
+
+    public static func taskChecking(run: Int, repo: String, task: String, candidate: String, log: String) -> MergeEvent
+    {
+        var event = MergeEvent(.taskChecking, run: run, repo: repo, task: task)
+        event.commit = candidate
+        event.log = log
+        return event
+    }
+
+    /// A task's result line as an event; flags that are off are left out.
+    public static func taskFinished(_ outcome: TaskMergeOutcome, run: Int, repo: String) -> MergeEvent {
+        var event = MergeEvent(.taskFinished, run: run, repo: repo, task: outcome.task)
+        event.base = outcome.base
+        event.result = .task(outcome.result)
+        event.commit = outcome.commit
+        event.commits = outcome.commits
+        event.conflicts = outcome.conflicts.isEmpty ? nil : outcome.conflicts
+        event.log = outcome.checkLog
+        event.cached = outcome.checkCached ? true : nil
+        event.reason = outcome.reason
+        event.earlier = outcome.earlier ? true : nil
+        return event
+    }
+
+    public static func queueStopped(run: Int, repo: String, reason: String) -> MergeEvent {
+        var event = MergeEvent(.queueStopped, run: run, repo: repo)
+        event.reason = reason
+        return event
+    }
+
+    public static func basePushed(_ push: BasePush, run: Int, repo: String) -> MergeEvent {
+        var event = MergeEvent(.basePushed, run: run, repo: repo)
+        event.base = push.base
+        event.result = .push(push.outcome)
+        event.reason = push.reason
+        return event
+    }
+
+    public static func mergeFinished(run: Int, counts: [String: Int]) -> MergeEvent {
+        var event = MergeEvent(.mergeFinished, run: run)
+        event.counts = counts
+        return event
     }
 
     enum CodingKeys: String, CodingKey {

@@ -147,10 +147,8 @@ public final class MergeQueue: Sendable {
         defer {
             for lock in locks { lock.release() }
         }
-        var started = MergeEvent(.mergeStarted, run: run.number)
-        started.repos = queues.map(\.repo)
-        started.tasks = queues.flatMap { $0.tasks.map(\.name) }
-        observer.handle(started)
+        observer.handle(
+            .mergeStarted(run: run.number, repos: queues.map(\.repo), tasks: queues.flatMap { $0.tasks.map(\.name) }))
 
         WorktreeTrash.sweep(home: home)
         let trash = WorktreeTrash(home: home)
@@ -169,9 +167,7 @@ public final class MergeQueue: Sendable {
         await trash.drain()
         var report = MergeReport(run: run.number, repositories: repositories, interrupted: control.isStopping)
         report.notQueued = notQueued.map { NotQueuedTask(task: $0.name, repo: $0.repo, state: $0.state) }
-        var finished = MergeEvent(.mergeFinished, run: run.number)
-        finished.counts = report.counts
-        observer.handle(finished)
+        observer.handle(.mergeFinished(run: run.number, counts: report.counts))
         return report
     }
 

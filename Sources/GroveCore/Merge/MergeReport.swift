@@ -47,10 +47,17 @@ public struct TaskMergeOutcome: Sendable, Equatable, Codable {
 
 /// What happened to one push of a base.
 public struct BasePush: Sendable, Equatable, Codable {
+    public enum Outcome: String, Sendable, Equatable, Codable {
+        case pushed
+        /// The remote already had base's tip.
+        case upToDate = "up_to_date"
+        /// Refused, or the push failed; `reason` says why and what to do.
+        case rejected
+    }
+
     public var base: String
     public var remote: String
-    /// `pushed`, `up_to_date` or `rejected`.
-    public var outcome: String
+    public var outcome: Outcome
     public var reason: String?
 }
 
@@ -121,7 +128,7 @@ public struct MergeReport: Sendable, Equatable, Codable {
         !interrupted
             && repositories.allSatisfy { repository in
                 repository.stopped == nil && repository.tasks.allSatisfy(\.result.isSuccess)
-                    && repository.pushes.allSatisfy { $0.outcome != "rejected" }
+                    && repository.pushes.allSatisfy { $0.outcome != .rejected }
             }
     }
 
