@@ -248,6 +248,44 @@ struct MergeCommandTests {
         #expect(try repo.output("log", "-1", "--format=%s", "main") == "edit-1: rewrite conflict.txt line 1")
     }
 
+    /// Each push outcome under its wire name, in the `base_pushed` event and in the table.
+    @Test func pushOutcomesKeepTheirNamesInJSONAndTheTable() throws {
+        let remote = sandbox.child("remote.git")
+        try Shell.run(["git", "init", "-q", "--bare", "-b", "main", remote])
+        try repo.git("remote", "add", "origin", remote)
+        try repo.git("push", "-q", "origin", "main")
+        try runWithOneConflict()
+        func pushEvent(_ result: ProcessResult) throws -> [String: Any] {
+            let events = try result.stdout.split(separator: "\n").map { line in
+                try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            }
+            return try #require(events.first { $0["event"] as? String == "base_pushed" })
+        }
+
+        let pushed = try grove(["merge", "1", "--push", "--json"])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let first = try pushEvent(pushed)
+        #expect(first["result"] as? String == "pushed")
+        #expect(first["base"] as? String == "main")
+        #expect(first["reason"] == nil)
+
+        let again = try grove(["merge", "1", "--push", "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try pushEvent(again)["result"] as? String == "up_to_date")
+        let table = try grove(["merge", "1", "--push"])
+        #expect(table.stdout.contains("  push main → origin: up_to_date\n"))
+
+        let other = sandbox.child("other")
+        try Shell.run(["git", "clone", "-q", remote, other])
+        try Shell.git("commit", "-q", "--allow-empty", "-m", "elsewhere", in: other)
+        try Shell.git("push", "-q", "origin", "main", in: other)
+        let refused = try grove(["merge", "1", "--push", "--json"])
+        #expect(refused.status == 1)
+        let rejected = try pushEvent(refused)
+        #expect(rejected["result"] as? String == "rejected")
+        #expect((rejected["reason"] as? String)?.hasPrefix("fetch first: origin has commits main lacks") == true)
+    }
+
     /// A hand edit the landing does not touch (a Makefile) is no reason to refuse, as it is none
     /// for `git merge --ff-only` in a twin clone; one it touches stops the merge with one message.
     @Test func aLocalChangeBesideTheLandingIsKeptAndOneInItsWayIsNamedOnce() throws {
