@@ -1,8 +1,7 @@
 import GroveGit
 
 /// The words of a repository's merge queue, apart from its logic: why a task did not land or a
-/// queue stopped, each with what to do next, and the notes on landed tasks. Paths are shown as
-/// given; shell commands quote only where the user's own input may hold spaces.
+/// queue stopped, each with what to do next, the notes on landed tasks, and the reflog messages.
 enum MergeMessages {
     // MARK: The queue
 
@@ -18,7 +17,7 @@ enum MergeMessages {
         "stopped at \(task)'s conflict (--on-conflict stop); resolve it, then run `grove merge` again"
     }
 
-    /// An unexpected error's reason; one of git's lock files in the way says which to remove.
+    /// An unexpected error as a reason; a lock file of git's in the way adds what to do about it.
     static func unexpected(_ error: any Error, repo: String) -> String {
         var reason = describe(error)
         if (error as? GitError)?.isLocked == true {
