@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import GroveGit
 
 /// What `grove clean RUN` was asked.
@@ -165,14 +166,14 @@ public final class RunCleaner: Sendable {
         let worktrees = try clean.repository.worktrees()
         let checkouts = clean.checkoutDirectories(worktrees)
         for worktree in worktrees {
-            worktreesByPath[CleanPaths.canonical(worktree.path)] = worktree
+            worktreesByPath[canonicalPath(worktree.path)] = worktree
             if worktree.directoryExists, let branch = try? worktree.head().branchName {
                 checkedOut[branch] = worktree.path
             }
         }
         return try tasks.map { task in
             try classify(
-                task, in: clean, worktree: worktreesByPath[CleanPaths.canonical(task.worktree)],
+                task, in: clean, worktree: worktreesByPath[canonicalPath(task.worktree)],
                 checkedOut: checkedOut, checkouts: checkouts)
         }
     }
@@ -219,14 +220,14 @@ public final class RunCleaner: Sendable {
                     worktreeKind = .missing
                     reasons.append("its worktree's directory is gone")
                 }
-            } else if CleanPaths.isInside(
-                CleanPaths.canonical(options.currentDirectory), CleanPaths.canonical(worktree.path))
+            } else if isPath(
+                canonicalPath(options.currentDirectory), inside: canonicalPath(worktree.path))
             {
                 item.worktreeAction = .keep
                 keptKind = .current
                 reasons.append("the current directory is inside its worktree")
                 fix = "cd elsewhere, then grove clean \(run.number)"
-            } else if let inner = CleanPaths.firstInside(CleanPaths.canonical(worktree.path), among: checkouts) {
+            } else if let inner = CleanPaths.firstInside(canonicalPath(worktree.path), among: checkouts) {
                 item.worktreeAction = .keep
                 keptKind = .nested
                 reasons.append("\(inner) lives inside its worktree, and removing it would delete that too")
@@ -297,7 +298,7 @@ public final class RunCleaner: Sendable {
             let start = task.baseCommit.flatMap { ObjectID(hex: $0) }
             let base = clean.base(for: task.base)
             let elsewhere = checkedOut[task.branch].flatMap {
-                CleanPaths.canonical($0) == CleanPaths.canonical(task.worktree) ? nil : $0
+                canonicalPath($0) == canonicalPath(task.worktree) ? nil : $0
             }
             if item.worktreeAction == .keep {
                 item.branchAction = .keep

@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import GroveGit
 import Subprocess
 import Synchronization
@@ -192,7 +193,7 @@ public final class Runner: Sendable {
             return (
                 nil,
                 "not started: its dependencies \(task.dependsOn.joined(separator: " and ")) conflict in"
-                    + " \(paths.prefix(5).joined(separator: ", "))\(paths.count > 5 ? ", …" : ""); make them agree or"
+                    + " \(summarize(paths)); make them agree or"
                     + " chain them (one depends on the other)"
             )
         }

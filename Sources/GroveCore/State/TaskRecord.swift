@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GroveBasics
 
 /// One task of a run as stored: its plan (repository, branch, worktree, command) and its outcome,
 /// kept after the run so `grove status`, `grove merge` and `grove clean` know what happened.
@@ -150,7 +151,7 @@ extension TaskRecord {
         var groups: [[TaskRecord]] = []
         var indexByRepository: [String: Int] = [:]
         for task in tasks {
-            let key = CleanPaths.canonical(task.repo)
+            let key = canonicalPath(task.repo)
             if let index = indexByRepository[key] {
                 groups[index].append(task)
             } else {
