@@ -145,7 +145,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
                     nil
                 }
             return TaskEntry(
-                name: task.name, repo: task.repo, source: task.source, sync: task.sourceSync, base: task.base,
+                name: task.name, repo: task.repo, source: task.source, sync: task.sourceSync?.rawValue, base: task.base,
                 branch: task.branch, worktree: task.worktree, state: task.state, exitCode: task.exitCode,
                 reason: task.reason, seconds: seconds.map { Self.rounded($0, places: 3) },
                 commits: task.commits, changedFiles: task.changedFiles, log: task.log,
