@@ -94,13 +94,17 @@ public final class StaleCleaner: Sendable {
         func add(_ path: String) {
             if seen.insert(CleanPaths.canonical(path)).inserted { targets.append(Target(path: path)) }
         }
-        for given in options.repositories {
+        /// `given` made absolute; throws naming `flag` and what to give when it is no directory.
+        func directory(_ given: String, of flag: String, give: String) throws -> String {
             let path = CleanPaths.absolute(given, from: options.currentDirectory)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw CleanInputError(
-                    "--repo \(given): no such directory (\(path)); give the path of a git repository")
+                throw CleanInputError("\(flag) \(given): no such directory (\(path)); give \(give)")
             }
+            return path
+        }
+        for given in options.repositories {
+            let path = try directory(given, of: "--repo", give: "the path of a git repository")
             do {
                 add(try CleanRepository(path: path).display)
             } catch {
@@ -108,12 +112,7 @@ public final class StaleCleaner: Sendable {
             }
         }
         for given in options.scanDirectories {
-            let path = CleanPaths.absolute(given, from: options.currentDirectory)
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw CleanInputError(
-                    "--scan \(given): no such directory (\(path)); give a directory that holds repositories")
-            }
+            let path = try directory(given, of: "--scan", give: "a directory that holds repositories")
             let depth = options.depth ?? StaleCleanOptions.defaultDepth
             for found in RepositoryFinder.repositories(under: path, depth: depth) { add(found) }
         }

@@ -160,12 +160,10 @@ extension RunEvent {
         run: Int, task: String, state: TaskState, exitCode: Int32?, signal: Int32?, reason: String?, attempt: Int,
         log: String, time: Date = Date()
     ) -> RunEvent {
-        var event = RunEvent(.taskRetrying, run: run, task: task, time: time)
-        event.state = .task(state)
-        event.exitCode = exitCode
-        event.signal = signal
+        var event = taskEnded(
+            .taskRetrying, run: run, task: task, state: state, exitCode: exitCode, signal: signal, reason: reason,
+            time: time)
         event.attempt = attempt
-        event.reason = reason
         event.log = log
         return event
     }
@@ -174,13 +172,24 @@ extension RunEvent {
         run: Int, task: String, state: TaskState, exitCode: Int32?, signal: Int32?, seconds: Double?, commits: Int?,
         changedFiles: [String]?, reason: String?, time: Date = Date()
     ) -> RunEvent {
-        var event = RunEvent(.taskFinished, run: run, task: task, time: time)
-        event.state = .task(state)
-        event.exitCode = exitCode
-        event.signal = signal
+        var event = taskEnded(
+            .taskFinished, run: run, task: task, state: state, exitCode: exitCode, signal: signal, reason: reason,
+            time: time)
         event.seconds = seconds
         event.commits = commits
         event.changedFiles = changedFiles
+        return event
+    }
+
+    /// What `task_retrying` and `task_finished` both say: how the task (or its attempt) ended.
+    private static func taskEnded(
+        _ kind: Kind, run: Int, task: String, state: TaskState, exitCode: Int32?, signal: Int32?, reason: String?,
+        time: Date
+    ) -> RunEvent {
+        var event = RunEvent(kind, run: run, task: task, time: time)
+        event.state = .task(state)
+        event.exitCode = exitCode
+        event.signal = signal
         event.reason = reason
         return event
     }
