@@ -70,6 +70,8 @@ public struct RunEvent: Sendable, Equatable, Encodable {
     public var slot: Int?
     public var pid: Int32?
     public var log: String?
+    /// `task_*`: the task's (or the ended attempt's) state; `run_finished`: the run's;
+    /// `repo_synced`: how the clone or fetch ended.
     public var state: State?
     public var exitCode: Int32?
     public var signal: Int32?
@@ -115,6 +117,7 @@ public struct RunEvent: Sendable, Equatable, Encodable {
     public func jsonLine() -> String { EventJSON.line(self) }
 }
 
+/// The events grove sends, one factory per kind, each setting exactly the keys its kind carries.
 extension RunEvent {
     public static func runStarted(run: Int, tasks: [String], jobs: Int, time: Date = Date()) -> RunEvent {
         var event = RunEvent(.runStarted, run: run, time: time)
