@@ -141,10 +141,6 @@ enum CleanPaths {
         try? FileManager.default.destinationOfSymbolicLink(atPath: path.withoutTrailingSlash)
     }
 
-    // TODO(lead): forwards kept while StaleCleaner is being split; its call sites move to GroveBasics next.
-    static func canonical(_ path: String) -> String { canonicalPath(path) }
-    static func isInside(_ path: String, _ directory: String) -> Bool { isPath(path, inside: directory) }
-
     /// The first of `directories` strictly inside `path` (all canonical).
     static func firstInside(_ path: String, among directories: [String]) -> String? {
         directories.first { $0 != path && isPath($0, inside: path) }
@@ -184,8 +180,6 @@ public final class CleanControl: Sendable {
 /// it acts: a worktree that became dirty, got locked or moved its HEAD since the scan is kept;
 /// a branch that moved is kept (deletion is a compare-and-swap on the tip the scan saw).
 enum CleanActions {
-    // TODO(lead): forward kept while StaleCleaner is being split; its call sites move to GroveBasics next.
-    static func describe(_ error: any Error) -> String { GroveBasics.describe(error) }
 
     /// Acts on `items` (all of one repository) and returns them as they ended up. `home` lets
     /// the emptied `worktrees/<run>/` directories of grove's own worktrees go too.

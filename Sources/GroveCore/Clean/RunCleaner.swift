@@ -93,7 +93,7 @@ public final class RunCleaner: Sendable {
                 problems.append(
                     CleanProblem(
                         repository: store.path, kind: .unreadable,
-                        message: "cannot record that run \(run.number) is cleaned: \(CleanActions.describe(error))"))
+                        message: "cannot record that run \(run.number) is cleaned: \(describe(error))"))
             }
         }
         var report = CleanReport(
@@ -144,7 +144,7 @@ public final class RunCleaner: Sendable {
 
     /// The repository cannot be opened: nothing of its tasks is touched; each is listed.
     private func unreadable(_ tasks: [TaskRecord], error: any Error) -> StaleCleaner.RepositoryResult {
-        let message = CleanActions.describe(error)
+        let message = describe(error)
         let items = tasks.map { task in
             var item = CleanItem(repository: task.repo, worktree: task.worktree, branch: task.branch, kind: .broken)
             item.keep(.broken, reason: "its repository cannot be opened: \(message)")
@@ -248,7 +248,7 @@ public final class RunCleaner: Sendable {
                     if !paths.isEmpty {
                         reasons.append(
                             "\(paths.count) uncommitted change\(paths.count == 1 ? "" : "s")"
-                                + " (\(StaleCleaner.summary(paths)))")
+                                + " (\(summarize(paths, limit: 3)))")
                     }
                     if submodules { reasons.append("initialized submodules, whose repositories would go with it") }
                     worktreeKind = .dirty

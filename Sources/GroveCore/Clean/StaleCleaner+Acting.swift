@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import GroveGit
 
 /// Acting on what a scan found: which items change something, the repository lock around the

@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import GroveGit
 
 /// Scanning one repository: every linked worktree classified from git's own data, then the
@@ -10,7 +11,7 @@ extension StaleCleaner {
     func isSomeonesBare(_ clean: CleanRepository) -> Bool {
         guard clean.repository.isBare else { return false }
         guard let home else { return true }
-        return !CleanPaths.isInside(clean.key, CleanPaths.canonical(home.repositories))
+        return !isPath(clean.key, inside: canonicalPath(home.repositories))
     }
 
     /// Classifies every linked worktree of the repository, then the `grove/*` branches left
@@ -33,7 +34,7 @@ extension StaleCleaner {
                         worktree, in: clean, origins: origins, protected: protected, checkouts: checkouts))
             } catch {
                 var item = CleanItem(repository: clean.display, worktree: worktree.path, branch: nil, kind: .broken)
-                item.keep(.broken, reason: "cannot be read: \(CleanActions.describe(error))")
+                item.keep(.broken, reason: "cannot be read: \(describe(error))")
                 item.error = item.reason
                 items.append(item)
             }
@@ -91,8 +92,8 @@ extension StaleCleaner {
             item.branchTip = nil  // the branch is judged by itself (grove/* branches below)
             return item
         }
-        if CleanPaths.isInside(
-            CleanPaths.canonical(options.currentDirectory), CleanPaths.canonical(path))
+        if isPath(
+            canonicalPath(options.currentDirectory), inside: canonicalPath(path))
         {
             item.keep(.current, reason: "the current directory is inside it; grove never removes it")
             return item
@@ -101,11 +102,11 @@ extension StaleCleaner {
             item.keep(.base, reason: "it has \(branch) checked out, a base branch; grove never removes it")
             return item
         }
-        if knowledge.running.contains(CleanPaths.canonical(path)) {
+        if knowledge.running.contains(canonicalPath(path)) {
             item.keep(.running, reason: "a task of a grove run still going on works in it")
             return item
         }
-        if let inner = CleanPaths.firstInside(CleanPaths.canonical(path), among: checkouts) {
+        if let inner = CleanPaths.firstInside(canonicalPath(path), among: checkouts) {
             item.keep(
                 .nested, reason: "\(inner) lives inside it, and removing it would delete that too",
                 fix: "move or remove \(CleanPaths.quoted(inner)) first")
@@ -146,7 +147,8 @@ extension StaleCleaner {
             let paths = status.entries.map(\.path)
             var what: [String] = []
             if !paths.isEmpty {
-                what.append("\(paths.count) uncommitted change\(paths.count == 1 ? "" : "s") (\(Self.summary(paths)))")
+                what.append(
+                    "\(paths.count) uncommitted change\(paths.count == 1 ? "" : "s") (\(summarize(paths, limit: 3)))")
             }
             if submodules { what.append("initialized submodules, whose repositories would go with it") }
             if atRisk > 0 { what.append("\(CleanRepository.commits(atRisk)) in neither \(baseName) nor a remote") }

@@ -1,12 +1,7 @@
 import Foundation
 
-/// How `grove clean --stale` words paths and ages in its reasons.
+/// How `grove clean --stale` words ages in its reasons.
 extension StaleCleaner {
-    /// "a.txt, b.txt, c.txt, …".
-    static func summary(_ paths: [String]) -> String {
-        paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? ", …" : "")
-    }
-
     /// "3 days", "5 hours", "12 minutes".
     static func age(_ seconds: TimeInterval) -> String {
         guard seconds.isFinite else { return "ever" }

@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import GroveGit
 import Synchronization
 
@@ -92,7 +93,7 @@ public final class StaleCleaner: Sendable {
         var targets: [Target] = []
         var seen: Set<String> = []
         func add(_ path: String) {
-            if seen.insert(CleanPaths.canonical(path)).inserted { targets.append(Target(path: path)) }
+            if seen.insert(canonicalPath(path)).inserted { targets.append(Target(path: path)) }
         }
         /// `given` made absolute; throws naming `flag` and what to give when it is no directory.
         func directory(_ given: String, of flag: String, give: String) throws -> String {
@@ -108,7 +109,7 @@ public final class StaleCleaner: Sendable {
             do {
                 add(try CleanRepository(path: path).display)
             } catch {
-                throw CleanInputError("--repo \(given): \(CleanActions.describe(error))")
+                throw CleanInputError("--repo \(given): \(describe(error))")
             }
         }
         for given in options.scanDirectories {
@@ -203,7 +204,7 @@ public final class StaleCleaner: Sendable {
             return RepositoryResult(problems: [
                 CleanProblem(
                     repository: target.path, kind: .unreadable,
-                    message: CleanActions.describe(error) + "; it was left as it is")
+                    message: describe(error) + "; it was left as it is")
             ])
         }
         // Two paths (a --repo and a --scan find, or two worktrees of one repository) name one
@@ -238,7 +239,7 @@ public final class StaleCleaner: Sendable {
                 problems: [
                     CleanProblem(
                         repository: scanned.display, kind: .unreadable,
-                        message: CleanActions.describe(error) + "; nothing was changed in it")
+                        message: describe(error) + "; nothing was changed in it")
                 ])
         }
         return RepositoryResult(items: items)
