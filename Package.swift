@@ -25,10 +25,13 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
-        .target(name: "GroveGit", dependencies: ["Clibgit2"], swiftSettings: strict),
+        // Small helpers every module shares: error text, list summaries, path comparison.
+        .target(name: "GroveBasics", swiftSettings: strict),
+        .target(name: "GroveGit", dependencies: ["Clibgit2", "GroveBasics"], swiftSettings: strict),
         .target(
             name: "GroveCore",
             dependencies: [
+                "GroveBasics",
                 "GroveGit",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -39,6 +42,7 @@ let package = Package(
         .target(
             name: "GroveCLI",
             dependencies: [
+                "GroveBasics",
                 "GroveCore",
                 "GroveGit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -48,7 +52,8 @@ let package = Package(
         .executableTarget(name: "grove", dependencies: ["GroveCLI"], swiftSettings: strict),
         // Real repositories in temporary directories and the git CLI as the second opinion.
         .target(name: "TestSupport", dependencies: ["GroveGit"], path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "GroveGitTests", dependencies: ["GroveGit", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "GroveGitTests", dependencies: ["GroveBasics", "GroveGit", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "GroveCoreTests", dependencies: ["GroveCore", "GroveGit", "TestSupport"], swiftSettings: strict),
         .testTarget(

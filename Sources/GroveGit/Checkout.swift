@@ -1,5 +1,6 @@
 import Clibgit2
 import Foundation
+import GroveBasics
 
 /// A checkout was refused because it would overwrite local changes or untracked files.
 public struct CheckoutConflictError: Error, Sendable, Equatable, LocalizedError {

@@ -1,5 +1,6 @@
 import Clibgit2
 import Foundation
+import GroveBasics
 
 /// Pushing into a local repository that has a working tree (a clone of a clone, say), which
 /// libgit2 1.5.1's local transport refuses outright ("local push doesn't (yet) support pushing

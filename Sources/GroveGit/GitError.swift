@@ -1,5 +1,6 @@
 import Clibgit2
 import Foundation
+import GroveBasics
 
 /// A failed libgit2 call: which function, libgit2's error code and class, and its message.
 public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -74,9 +75,4 @@ extension String {
         while text.last == "\n" { text.removeLast() }
         return text
     }
-}
-
-/// The first few paths of a list, for a one-line message ("a, b, c, d, e, …").
-func summarize(_ paths: [String], limit: Int = 5) -> String {
-    paths.prefix(limit).joined(separator: ", ") + (paths.count > limit ? ", …" : "")
 }

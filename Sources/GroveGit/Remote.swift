@@ -1,5 +1,6 @@
 import Clibgit2
 import Foundation
+import GroveBasics
 
 /// How far a clone or fetch has come.
 public struct TransferProgress: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 
 /// A repository source split into the part that may be stored and shown, and the secrets it
 /// carried. This is the one place grove splits credentials off a source, for every form git

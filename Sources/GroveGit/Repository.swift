@@ -1,5 +1,6 @@
 import Clibgit2
 import Foundation
+import GroveBasics
 
 /// An open git repository (or one linked worktree of it). Owns its `git_repository` handle.
 ///
@@ -156,17 +157,4 @@ func make(
         throw GitError(function: function, code: -1, errorClass: 0, message: "\(function) returned nothing")
     }
     return out
-}
-
-/// An absolute, standardized form of `path` (relative paths resolve against the current directory).
-func absolutePath(_ path: String) -> String {
-    URL(fileURLWithPath: path).standardizedFileURL.path
-}
-
-extension String {
-    var withoutTrailingSlash: String {
-        var text = self
-        while text.count > 1 && text.hasSuffix("/") { text.removeLast() }
-        return text
-    }
 }

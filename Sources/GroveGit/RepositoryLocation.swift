@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 
 /// Where a repository source lives, classified by git's own rule (`url_is_local_not_ssh`): a
 /// `scheme://` URL, or `host:path` with no `/` before the colon, is not a local path. One

@@ -1,5 +1,6 @@
 import Clibgit2
 import Foundation
+import GroveBasics
 
 /// A linked worktree of a repository (not the main checkout). Owns its `git_worktree` handle
 /// and keeps its repository alive.
@@ -411,9 +412,4 @@ extension Repository {
         }
         return candidate
     }
-}
-
-/// The path with symlinks resolved, for comparing directories (`/tmp` vs `/private/tmp`).
-func canonicalPath(_ path: String) -> String {
-    URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path.withoutTrailingSlash
 }

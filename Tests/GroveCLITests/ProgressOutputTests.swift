@@ -39,32 +39,32 @@ private let runEvents: [RunEvent] = [
         $0.log = "/home/logs/3/a.log"
     },
     event(.taskFinished, "a", at: 1.12) {
-        $0.state = "succeeded"
+        $0.state = .task(.succeeded)
         $0.seconds = 1.02
         $0.exitCode = 0
         $0.commits = 1
         $0.changedFiles = ["x", "y"]
     },
     event(.taskFinished, "b", at: 1.5) {
-        $0.state = "failed"
+        $0.state = .task(.failed)
         $0.seconds = 0.51
         $0.exitCode = 3
         $0.commits = 0
         $0.changedFiles = []
     },
     event(.taskFinished, "c", at: 6) {
-        $0.state = "timed_out"
+        $0.state = .task(.timedOut)
         $0.seconds = 5
         $0.signal = 15
         $0.reason = "ran past its timeout of 5s"
     },
     event(.taskFinished, "d", at: 6) {
-        $0.state = "cancelled"
+        $0.state = .task(.cancelled)
         $0.seconds = 0
         $0.reason = "the run stopped before\nit started"
     },
     event(.runFinished, at: 6) {
-        $0.state = "finished"
+        $0.state = .run(.finished)
         $0.wallSeconds = 12.34
         $0.taskSeconds = 6.53
         $0.speedup = 0.53
@@ -122,7 +122,7 @@ struct ProgressOutputTests {
         let progress = LineProgress(sink: capture.sink)
         progress.handle(
             event(.runFinished) {
-                $0.state = "interrupted"
+                $0.state = .run(.interrupted)
                 $0.wallSeconds = 4.25
             })
         #expect(capture.lines == ["grove: run 3 interrupted after 4.2 s: no task finished"])
@@ -255,12 +255,12 @@ struct ProgressOutputTests {
         state.apply(
             event(.repoSyncing) {
                 $0.repo = "https://host/org/a.git"
-                $0.action = "clone"
+                $0.action = .clone
             })
         state.apply(
             event(.repoSyncing, at: 0.5) {
                 $0.repo = "https://host/org/b.git"
-                $0.action = "fetch"
+                $0.action = .fetch
             })
         state.apply(
             event(.repoProgress, at: 1) {
@@ -280,7 +280,7 @@ struct ProgressOutputTests {
             ])
         let done = event(.repoSynced, at: 3) {
             $0.repo = "https://host/org/a.git"
-            $0.state = "failed"
+            $0.state = .sync(.failed)
             $0.reason = "https://host/org/a.git: repository not found; check the URL"
         }
         state.apply(done)
@@ -294,9 +294,9 @@ struct ProgressOutputTests {
         var state = LiveProgressState()
         state.apply(event(.runStarted) { $0.tasks = (0..<10).map { "t\($0)" } })
         for index in 0..<10 { state.apply(event(.taskPreparing, "t\(index)")) }
-        state.apply(event(.taskFinished, "t9", at: 1) { $0.state = "failed" })
-        state.apply(event(.taskFinished, "t8", at: 1) { $0.state = "timed_out" })
-        state.apply(event(.taskFinished, "t7", at: 1) { $0.state = "cancelled" })
+        state.apply(event(.taskFinished, "t9", at: 1) { $0.state = .task(.failed) })
+        state.apply(event(.taskFinished, "t8", at: 1) { $0.state = .task(.timedOut) })
+        state.apply(event(.taskFinished, "t7", at: 1) { $0.state = .task(.cancelled) })
         let frame = LiveProgress.frame(state, now: start.addingTimeInterval(2), width: 80, height: 6)
         #expect(frame.count == 5)
         #expect(frame[0].hasPrefix("[t0] preparing 2.0 s"))
@@ -321,7 +321,7 @@ struct ProgressOutputTests {
             ])
         live.handle(
             event(.taskFinished, "a", at: 2) {
-                $0.state = "succeeded"
+                $0.state = .task(.succeeded)
                 $0.seconds = 2
             })
         live.draw(now: start.addingTimeInterval(2))
@@ -331,7 +331,7 @@ struct ProgressOutputTests {
         )
         live.handle(
             event(.runFinished, at: 3) {
-                $0.state = "finished"
+                $0.state = .run(.finished)
                 $0.wallSeconds = 3
             })
         #expect(capture.chunks.last == "\r\u{1B}[1A\u{1B}[Jrun 3 finished in 3.0 s: 1 \u{1B}[32msucceeded\u{1B}[0m\n")
@@ -348,7 +348,7 @@ struct ProgressOutputTests {
         live.handle(event(.taskPreparing, "a"))
         try await Task.sleep(for: .milliseconds(200))
         #expect(capture.text.contains("[a] preparing"))
-        live.handle(event(.runFinished) { $0.state = "finished" })
+        live.handle(event(.runFinished) { $0.state = .run(.finished) })
         let count = capture.chunks.count
         try await Task.sleep(for: .milliseconds(100))
         #expect(capture.chunks.count == count)

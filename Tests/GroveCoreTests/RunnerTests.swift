@@ -338,7 +338,7 @@ struct RunnerTests {
         let (_, report) = try await run(RunFlags(repos: [repo.path], name: "one", command: ["true"]), events: events)
         #expect(events.kinds == [.runStarted, .taskPreparing, .taskStarted, .taskFinished, .runFinished])
         let finished = try #require(events.events.first { $0.kind == .taskFinished })
-        #expect(finished.state == "succeeded")
+        #expect(finished.state?.rawValue == "succeeded")
         #expect(finished.exitCode == 0)
         #expect(finished.run == report.run)
         let line = events.events[2].jsonLine()

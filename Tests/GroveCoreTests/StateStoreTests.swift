@@ -56,7 +56,8 @@ struct StateStoreTests {
         #expect(third.number == 3)
         #expect(try store.latestRun() == third)
         #expect(try store.run(number: 2)?.jobs == 2)
-        try store.deleteRun(3)
+        // grove never deletes a run; one removed by hand does not give its number back.
+        try Shell.run(["sqlite3", sandbox.child("grove.sqlite"), "DELETE FROM run WHERE number = 3;"])
         #expect(try store.createRun(jobs: 1).number == 4)
         #expect(try store.runs().map(\.number) == [1, 2, 4])
         #expect(try store.run(number: 3) == nil)

@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import TestSupport
 import Testing
 

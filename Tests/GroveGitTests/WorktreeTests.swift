@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import Synchronization
 import TestSupport
 import Testing

@@ -15,7 +15,7 @@ final class LineProgress: RunObserver {
 
     func handle(_ event: RunEvent) {
         counts.withLock { counts in
-            if event.kind == .taskFinished { counts.add(event.state) }
+            if event.kind == .taskFinished { counts.add(event.state?.rawValue) }
             guard let line = ProgressText.line(for: event, counts: counts) else { return }
             sink("grove: " + line + "\n")
         }
@@ -79,7 +79,7 @@ enum ProgressText {
         case .runFinished:
             return runFinished(event, counts: counts, colour: colour)
         case .repoSyncing:
-            return (event.action == "fetch" ? "fetching " : "cloning ") + (event.repo ?? "?")
+            return (event.action == .fetch ? "fetching " : "cloning ") + (event.repo ?? "?")
         case .repoProgress:
             // Shown by the live display only: a log gets the start and the end.
             return nil
@@ -91,7 +91,7 @@ enum ProgressText {
     /// `cloned https://host/org/a.git in 1.20 s` / `https://host/org/b.git: repository not found; …`.
     static func repoSynced(_ event: RunEvent) -> String {
         let repo = event.repo ?? "?"
-        guard event.state != "failed" else {
+        guard event.state != .sync(.failed) else {
             // Remote errors already start with the URL: say it once.
             var failed = event
             if let reason = event.reason, reason.hasPrefix(repo + ": ") {
@@ -99,7 +99,7 @@ enum ProgressText {
             }
             return "\(repo)" + (reasonSuffix(failed).isEmpty ? ": failed" : reasonSuffix(failed))
         }
-        return "\(event.state ?? "synced") \(repo)" + (event.seconds.map { " in " + secondsText($0) } ?? "")
+        return "\(event.state?.rawValue ?? "synced") \(repo)" + (event.seconds.map { " in " + secondsText($0) } ?? "")
     }
 
     /// `1234/5000 objects · 3.2 MiB`.
@@ -122,7 +122,7 @@ enum ProgressText {
     /// `[a] succeeded in 1.02 s · 1 commit · 2 files changed`, `[b] failed in 0.51 s (exit 3)`,
     /// `[c] timed_out after 5.00 s (signal 15): ran past its timeout of 5s`.
     static func taskFinished(_ event: RunEvent, colour: Bool = false) -> String {
-        let state = event.state ?? "finished"
+        let state = event.state?.rawValue ?? "finished"
         var line = "[\(event.task ?? "?")] " + TerminalColour.paintState(state, enabled: colour)
         if let seconds = event.seconds {
             // A stopped task did not finish its work: "after" says it was cut short.
@@ -144,7 +144,7 @@ enum ProgressText {
         let next = event.attempt ?? 2
         var line =
             "[\(event.task ?? "?")] attempt \(next - 1) "
-            + TerminalColour.paintState(event.state ?? "failed", enabled: colour)
+            + TerminalColour.paintState(event.state?.rawValue ?? "failed", enabled: colour)
         if let code = event.exitCode {
             line += " (exit \(code))"
         } else if let signal = event.signal {
@@ -155,7 +155,7 @@ enum ProgressText {
 
     /// `run 3 finished in 12.3 s: 6 succeeded, 1 failed` / `run 3 interrupted after 4.2 s: …`.
     static func runFinished(_ event: RunEvent, counts: FinishedCounts, colour: Bool = false) -> String {
-        let state = event.state ?? "finished"
+        let state = event.state?.rawValue ?? "finished"
         var line = "run \(event.run) " + TerminalColour.paintState(state, enabled: colour)
         if let wall = event.wallSeconds {
             line += (state == "finished" ? " in " : " after ") + String(format: "%.1f s", wall)

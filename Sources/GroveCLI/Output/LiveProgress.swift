@@ -192,7 +192,7 @@ struct LiveProgressState: Sendable, Equatable {
             switch event.kind {
             case .repoSyncing:
                 if index == nil {
-                    syncing.append(ActiveSync(repo: repo, action: event.action ?? "clone", since: event.time))
+                    syncing.append(ActiveSync(repo: repo, action: event.action?.rawValue ?? "clone", since: event.time))
                 }
             case .repoProgress:
                 if let index {
@@ -226,7 +226,7 @@ struct LiveProgressState: Sendable, Equatable {
             }
         case .taskFinished:
             if let index { active.remove(at: index) }
-            counts.add(event.state)
+            counts.add(event.state?.rawValue)
         case .runStarted, .runStopping, .runFinished, .repoSyncing, .repoProgress, .repoSynced, .taskRetrying:
             break
         }

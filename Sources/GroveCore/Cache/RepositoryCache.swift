@@ -45,6 +45,14 @@ public struct RepositoryCache: Sendable {
     public struct Synced: Sendable, Equatable {
         public enum Action: String, Sendable, Equatable {
             case cloned, fetched
+
+            /// The action as a task's record and the run's events keep it.
+            public var outcome: SyncOutcome {
+                switch self {
+                case .cloned: .cloned
+                case .fetched: .fetched
+                }
+            }
         }
         public var path: String
         public var action: Action

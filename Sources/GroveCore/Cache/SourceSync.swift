@@ -63,10 +63,8 @@ final class SourceSync: Sendable {
         guard !control.isStopping else {
             return settle(source, .failed("not cloned or fetched: the run was stopped"))
         }
-        var started = RunEvent(.repoSyncing, run: run)
-        started.repo = display
-        started.action = FileManager.default.fileExists(atPath: source.cachePath) ? "fetch" : "clone"
-        observer.handle(started)
+        let action: RunEvent.Action = FileManager.default.fileExists(atPath: source.cachePath) ? .fetch : .clone
+        observer.handle(.repoSyncing(run: run, repo: display, action: action))
         let clock = ContinuousClock()
         let begun = clock.now
         let throttle = ProgressThrottle(interval: .milliseconds(250))
@@ -78,12 +76,10 @@ final class SourceSync: Sendable {
                     if throttle.due(
                         final: progress.totalObjects > 0 && progress.receivedObjects == progress.totalObjects)
                     {
-                        var event = RunEvent(.repoProgress, run: run)
-                        event.repo = display
-                        event.receivedObjects = progress.receivedObjects
-                        event.totalObjects = progress.totalObjects
-                        event.receivedBytes = progress.receivedBytes
-                        observer.handle(event)
+                        observer.handle(
+                            .repoProgress(
+                                run: run, repo: display, receivedObjects: progress.receivedObjects,
+                                totalObjects: progress.totalObjects, receivedBytes: progress.receivedBytes))
                     }
                     return !control.isStopping
                 }
@@ -92,17 +88,14 @@ final class SourceSync: Sendable {
         } catch {
             outcome = .failed(Self.describe(error, source: source, stopped: control.isStopping))
         }
-        var finished = RunEvent(.repoSynced, run: run)
-        finished.repo = display
         let elapsed = (clock.now - begun).components
-        finished.seconds = ((Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18) * 1000).rounded() / 1000
-        switch outcome {
-        case .ready(let synced): finished.state = synced.action.rawValue
-        case .failed(let reason):
-            finished.state = "failed"
-            finished.reason = reason
-        }
-        observer.handle(finished)
+        let seconds = ((Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18) * 1000).rounded() / 1000
+        let (ended, reason): (SyncOutcome, String?) =
+            switch outcome {
+            case .ready(let synced): (synced.action.outcome, nil)
+            case .failed(let reason): (.failed, reason)
+            }
+        observer.handle(.repoSynced(run: run, repo: display, outcome: ended, seconds: seconds, reason: reason))
         settle(source, outcome)
     }
 

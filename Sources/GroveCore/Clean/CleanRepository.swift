@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import GroveGit
 import Synchronization
 
@@ -29,7 +30,7 @@ final class CleanRepository {
     }
 
     /// The canonical common directory: two paths naming one repository give the same one.
-    var key: String { CleanPaths.canonical(repository.commonDirectory) }
+    var key: String { canonicalPath(repository.commonDirectory) }
 
     /// The commits that hold `base`'s work: its tip, and its upstream's (the configured one,
     /// else `origin/<base>`), so a branch merged on the server and fetched counts as merged.
@@ -115,8 +116,8 @@ final class CleanRepository {
     /// The canonical directories of the main checkout and of every linked worktree whose
     /// directory exists, to tell when one lives inside another.
     func checkoutDirectories(_ worktrees: [Worktree]) -> [String] {
-        let linked = worktrees.filter(\.directoryExists).map { CleanPaths.canonical($0.path) }
-        return (repository.workingDirectory.map { [CleanPaths.canonical($0)] } ?? []) + linked
+        let linked = worktrees.filter(\.directoryExists).map { canonicalPath($0.path) }
+        return (repository.workingDirectory.map { [canonicalPath($0)] } ?? []) + linked
     }
 
     /// Why removing the worktree would take more than its own files, beyond uncommitted
@@ -137,26 +138,12 @@ enum CleanPaths {
     /// Where `path` points when it is itself a symbolic link: a worktree's folder swapped for a
     /// link (to `$HOME`, say) is never opened, scanned or removed through it.
     static func linkTarget(_ path: String) -> String? {
-        var path = path
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        return try? FileManager.default.destinationOfSymbolicLink(atPath: path)
-    }
-
-    /// Symbolic links resolved, `.`/`..` and trailing slashes gone (`/tmp` vs `/private/tmp`).
-    static func canonical(_ path: String) -> String {
-        var text = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
-        while text.count > 1 && text.hasSuffix("/") { text.removeLast() }
-        return text
-    }
-
-    /// Whether `path` is `directory` or inside it (both canonical).
-    static func isInside(_ path: String, _ directory: String) -> Bool {
-        path == directory || path.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/")
+        try? FileManager.default.destinationOfSymbolicLink(atPath: path.withoutTrailingSlash)
     }
 
     /// The first of `directories` strictly inside `path` (all canonical).
     static func firstInside(_ path: String, among directories: [String]) -> String? {
-        directories.first { $0 != path && isInside($0, path) }
+        directories.first { $0 != path && isPath($0, inside: path) }
     }
 
     /// `path` made absolute against `directory` (as a shell would read it there).
@@ -193,6 +180,7 @@ public final class CleanControl: Sendable {
 /// it acts: a worktree that became dirty, got locked or moved its HEAD since the scan is kept;
 /// a branch that moved is kept (deletion is a compare-and-swap on the tip the scan saw).
 enum CleanActions {
+
     /// Acts on `items` (all of one repository) and returns them as they ended up. `home` lets
     /// the emptied `worktrees/<run>/` directories of grove's own worktrees go too.
     static func apply(
@@ -304,7 +292,7 @@ enum CleanActions {
     /// saying why) when it changed.
     private static func removeWorktree(_ item: inout CleanItem, in repository: Repository) throws -> Bool {
         guard let name = item.adminName, let path = item.worktree, let worktree = try repository.worktree(named: name),
-            CleanPaths.canonical(worktree.path) == CleanPaths.canonical(path)
+            canonicalPath(worktree.path) == canonicalPath(path)
         else {
             // Removed meanwhile by someone else: what was asked is done.
             return true
@@ -330,8 +318,7 @@ enum CleanActions {
             case .hasChanges(_, let paths):
                 changed(
                     &item, .dirty,
-                    "it has uncommitted changes since the scan (\(paths.prefix(3).joined(separator: ", "))"
-                        + (paths.count > 3 ? ", …" : "") + ")")
+                    "it has uncommitted changes since the scan (\(summarize(paths, limit: 3)))")
             case .locked(_, let reason):
                 changed(&item, .locked, "it was locked since the scan" + (reason.isEmpty ? "" : " (\(reason))"))
             }
@@ -367,12 +354,9 @@ enum CleanActions {
     /// `rmdir` of `worktrees/<run>/` once its last worktree is gone (only an empty one goes).
     private static func removeEmptyRunDirectory(above path: String, home: GroveHome) {
         let parent = (path as NSString).deletingLastPathComponent
-        let worktrees = CleanPaths.canonical(home.worktrees)
-        guard CleanPaths.canonical((parent as NSString).deletingLastPathComponent) == worktrees else { return }
+        let worktrees = canonicalPath(home.worktrees)
+        guard canonicalPath((parent as NSString).deletingLastPathComponent) == worktrees else { return }
         rmdir(parent)
     }
 
-    static func describe(_ error: any Error) -> String {
-        (error as? any LocalizedError)?.errorDescription ?? String(describing: error)
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import GroveGit
 
 /// What `grove clean RUN` was asked.
@@ -92,7 +93,7 @@ public final class RunCleaner: Sendable {
                 problems.append(
                     CleanProblem(
                         repository: store.path, kind: .unreadable,
-                        message: "cannot record that run \(run.number) is cleaned: \(CleanActions.describe(error))"))
+                        message: "cannot record that run \(run.number) is cleaned: \(describe(error))"))
             }
         }
         var report = CleanReport(
@@ -143,7 +144,7 @@ public final class RunCleaner: Sendable {
 
     /// The repository cannot be opened: nothing of its tasks is touched; each is listed.
     private func unreadable(_ tasks: [TaskRecord], error: any Error) -> StaleCleaner.RepositoryResult {
-        let message = CleanActions.describe(error)
+        let message = describe(error)
         let items = tasks.map { task in
             var item = CleanItem(repository: task.repo, worktree: task.worktree, branch: task.branch, kind: .broken)
             item.keep(.broken, reason: "its repository cannot be opened: \(message)")
@@ -165,14 +166,14 @@ public final class RunCleaner: Sendable {
         let worktrees = try clean.repository.worktrees()
         let checkouts = clean.checkoutDirectories(worktrees)
         for worktree in worktrees {
-            worktreesByPath[CleanPaths.canonical(worktree.path)] = worktree
+            worktreesByPath[canonicalPath(worktree.path)] = worktree
             if worktree.directoryExists, let branch = try? worktree.head().branchName {
                 checkedOut[branch] = worktree.path
             }
         }
         return try tasks.map { task in
             try classify(
-                task, in: clean, worktree: worktreesByPath[CleanPaths.canonical(task.worktree)],
+                task, in: clean, worktree: worktreesByPath[canonicalPath(task.worktree)],
                 checkedOut: checkedOut, checkouts: checkouts)
         }
     }
@@ -219,14 +220,14 @@ public final class RunCleaner: Sendable {
                     worktreeKind = .missing
                     reasons.append("its worktree's directory is gone")
                 }
-            } else if CleanPaths.isInside(
-                CleanPaths.canonical(options.currentDirectory), CleanPaths.canonical(worktree.path))
+            } else if isPath(
+                canonicalPath(options.currentDirectory), inside: canonicalPath(worktree.path))
             {
                 item.worktreeAction = .keep
                 keptKind = .current
                 reasons.append("the current directory is inside its worktree")
                 fix = "cd elsewhere, then grove clean \(run.number)"
-            } else if let inner = CleanPaths.firstInside(CleanPaths.canonical(worktree.path), among: checkouts) {
+            } else if let inner = CleanPaths.firstInside(canonicalPath(worktree.path), among: checkouts) {
                 item.worktreeAction = .keep
                 keptKind = .nested
                 reasons.append("\(inner) lives inside its worktree, and removing it would delete that too")
@@ -247,7 +248,7 @@ public final class RunCleaner: Sendable {
                     if !paths.isEmpty {
                         reasons.append(
                             "\(paths.count) uncommitted change\(paths.count == 1 ? "" : "s")"
-                                + " (\(StaleCleaner.summary(paths)))")
+                                + " (\(summarize(paths, limit: 3)))")
                     }
                     if submodules { reasons.append("initialized submodules, whose repositories would go with it") }
                     worktreeKind = .dirty
@@ -297,7 +298,7 @@ public final class RunCleaner: Sendable {
             let start = task.baseCommit.flatMap { ObjectID(hex: $0) }
             let base = clean.base(for: task.base)
             let elsewhere = checkedOut[task.branch].flatMap {
-                CleanPaths.canonical($0) == CleanPaths.canonical(task.worktree) ? nil : $0
+                canonicalPath($0) == canonicalPath(task.worktree) ? nil : $0
             }
             if item.worktreeAction == .keep {
                 item.branchAction = .keep

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GroveBasics
 import GroveGit
 
 extension StateStore {
@@ -71,13 +72,13 @@ struct CleanKnowledge: Sendable {
         for verdict in verdicts { nothingToLand["\(verdict.run)/\(verdict.task)"] = verdict.updatedAt }
         for task in tasks {
             if seen.insert(task.repo).inserted { repositories.append(task.repo) }
-            let key = CleanPaths.canonical(task.repo)
+            let key = canonicalPath(task.repo)
             origins[key, default: [:]][task.branch] = Origin(
                 base: task.base, baseCommit: task.baseCommit.flatMap { ObjectID(hex: $0) },
                 headCommit: task.headCommit.flatMap { ObjectID(hex: $0) },
                 nothingToLandAt: nothingToLand["\(task.run)/\(task.name)"])
             bases[key, default: []].insert(task.base)
-            if live.contains(task.run) { running.insert(CleanPaths.canonical(task.worktree)) }
+            if live.contains(task.run) { running.insert(canonicalPath(task.worktree)) }
         }
     }
 
@@ -85,12 +86,12 @@ struct CleanKnowledge: Sendable {
     /// common directory), by branch.
     func origins(for paths: [String]) -> [String: Origin] {
         paths.reduce(into: [:]) { result, path in
-            result.merge(origins[CleanPaths.canonical(path)] ?? [:]) { first, _ in first }
+            result.merge(origins[canonicalPath(path)] ?? [:]) { first, _ in first }
         }
     }
 
     /// The bases tasks used in a repository known under any of `paths`.
     func bases(for paths: [String]) -> Set<String> {
-        paths.reduce(into: []) { $0.formUnion(bases[CleanPaths.canonical($1)] ?? []) }
+        paths.reduce(into: []) { $0.formUnion(bases[canonicalPath($1)] ?? []) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import Yams
 
 /// Turns task file text into a `TaskFile`, reporting the first problem with its line and column.
@@ -185,8 +186,7 @@ struct TaskFileParser {
     static func dependencyHint(_ name: String, names: [String]) -> String {
         let hint = Suggestion.hint(for: name, in: names)
         if !hint.isEmpty { return hint }
-        let shown = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
-        return "; name one of this file's tasks: \(shown)"
+        return "; name one of this file's tasks: \(summarize(names))"
     }
 
     // MARK: - Keys shared by the top level and tasks

@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import GroveGit
 
 /// `grove push`: pushes a run's succeeded task branches to a remote of their repositories,
@@ -400,7 +401,7 @@ public struct BranchPusher: Sendable {
 
     /// An error in words, with credentials in any URL hidden (safety promise 5).
     static func describe(_ error: any Error) -> String {
-        redacted(GroveCore.describe(error))
+        redacted(GroveBasics.describe(error))
     }
 
     /// `text` with the user:password part of every `scheme://user:password@host` hidden.

@@ -40,25 +40,12 @@ public struct RunReport: Codable, Sendable, Equatable {
         }
     }
 
-    /// One task: its status fields, what it changed, and how it ended.
-    public struct TaskReport: Codable, Sendable, Equatable {
-        public var name: String
-        public var repo: String
-        /// For a URL repository: the URL (without credentials) and what the run did to its clone.
-        @Nullable public var source: String?
-        @Nullable public var sync: String?
-        public var base: String
-        public var branch: String
-        public var worktree: String
-        public var state: TaskState
-        @Nullable public var exitCode: Int32?
+    /// One task: its `TaskFacts` (as `grove status` shows them), what it changed, and how it ended.
+    public typealias TaskReport = TaskDocument<TaskChanges>
+
+    /// What the report says of a task beyond its `TaskFacts`.
+    public struct TaskChanges: Codable, Sendable, Equatable {
         @Nullable public var signal: Int32?
-        /// Why it failed or was cancelled, when the exit code does not say it.
-        @Nullable public var reason: String?
-        @Nullable public var seconds: Double?
-        @Nullable public var commits: Int?
-        public var changedFiles: [String]
-        public var log: String
         @Nullable public var baseCommit: String?
         @Nullable public var headCommit: String?
         /// Empty, with `note` saying why, when it cannot be computed.
@@ -69,14 +56,9 @@ public struct RunReport: Codable, Sendable, Equatable {
         @Nullable public var note: String?
         /// The last lines of the log (empty when there is no log yet).
         public var logTail: [String]
-        /// `grove push`'s results, one per remote.
-        public var pushes: [StatusReport.PushEntry]
 
         enum CodingKeys: String, CodingKey {
-            case name, repo, source, sync, base, branch, worktree, state, signal, reason, seconds, commits, log
-            case diffstat, insertions, deletions, note, pushes
-            case exitCode = "exit_code"
-            case changedFiles = "changed_files"
+            case signal, diffstat, insertions, deletions, note
             case baseCommit = "base_commit"
             case headCommit = "head_commit"
             case logTail = "log_tail"
@@ -107,14 +89,12 @@ public struct RunReport: Codable, Sendable, Equatable {
         tasks = zip(records, status.tasks).map { record, entry in
             let (diffstat, note) = repositories.diffstat(of: record)
             return TaskReport(
-                name: entry.name, repo: entry.repo, source: entry.source, sync: entry.sync, base: entry.base,
-                branch: entry.branch, worktree: entry.worktree,
-                state: entry.state, exitCode: entry.exitCode, signal: record.signal, reason: record.reason,
-                seconds: entry.seconds, commits: entry.commits, changedFiles: entry.changedFiles, log: entry.log,
-                baseCommit: record.baseCommit, headCommit: record.headCommit, diffstat: diffstat,
-                insertions: diffstat.reduce(0) { $0 + $1.insertions },
-                deletions: diffstat.reduce(0) { $0 + $1.deletions }, note: note,
-                logTail: LogTail.lines(ofFileAt: record.log, count: logLines), pushes: entry.pushes)
+                entry.facts,
+                TaskChanges(
+                    signal: record.signal, baseCommit: record.baseCommit, headCommit: record.headCommit,
+                    diffstat: diffstat, insertions: diffstat.reduce(0) { $0 + $1.insertions },
+                    deletions: diffstat.reduce(0) { $0 + $1.deletions }, note: note,
+                    logTail: LogTail.lines(ofFileAt: record.log, count: logLines)))
         }
         insertions = tasks.reduce(0) { $0 + $1.insertions }
         deletions = tasks.reduce(0) { $0 + $1.deletions }

@@ -34,6 +34,33 @@ public struct RunEvent: Sendable, Equatable, Encodable {
         case runFinished = "run_finished"
     }
 
+    /// What an event's `state` holds: a task's state for task events, the run's for
+    /// `run_finished`, how a clone or fetch ended for `repo_synced`. Written as the raw value.
+    public enum State: Sendable, Equatable, Encodable {
+        case task(TaskState)
+        case run(RunState)
+        case sync(SyncOutcome)
+
+        /// The word `--json` writes: `succeeded`, `interrupted`, `fetched`, ….
+        public var rawValue: String {
+            switch self {
+            case .task(let state): state.rawValue
+            case .run(let state): state.rawValue
+            case .sync(let outcome): outcome.rawValue
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+    }
+
+    /// What `repo_syncing` is about to do to a URL repository's clone in the cache.
+    public enum Action: String, Sendable, Equatable, Encodable {
+        case clone, fetch
+    }
+
     public var kind: Kind
     public var run: Int
     public var time: Date
@@ -43,8 +70,9 @@ public struct RunEvent: Sendable, Equatable, Encodable {
     public var slot: Int?
     public var pid: Int32?
     public var log: String?
-    /// A `TaskState` raw value for task events, a `RunState` raw value for `runFinished`.
-    public var state: String?
+    /// `task_*`: the task's (or the ended attempt's) state; `run_finished`: the run's;
+    /// `repo_synced`: how the clone or fetch ended.
+    public var state: State?
     public var exitCode: Int32?
     public var signal: Int32?
     public var seconds: Double?
@@ -58,11 +86,13 @@ public struct RunEvent: Sendable, Equatable, Encodable {
     public var attempt: Int?
     /// For `repo_*` events: the repository's URL, without credentials.
     public var repo: String?
-    public var action: String?
+    public var action: Action?
     public var receivedObjects: Int?
     public var totalObjects: Int?
     public var receivedBytes: Int?
 
+    /// A bare event of `kind`; grove builds its events through the factories below, which set
+    /// exactly the keys each kind carries.
     public init(_ kind: Kind, run: Int, task: String? = nil, time: Date = Date()) {
         self.kind = kind
         self.run = run
@@ -85,6 +115,117 @@ public struct RunEvent: Sendable, Equatable, Encodable {
 
     /// The event as one line of JSON (no newline): `{"event":"task_started","run":1,"task":"a","time":…}`.
     public func jsonLine() -> String { EventJSON.line(self) }
+}
+
+/// The events grove sends, one factory per kind, each setting exactly the keys its kind carries.
+extension RunEvent {
+    public static func runStarted(run: Int, tasks: [String], jobs: Int, time: Date = Date()) -> RunEvent {
+        var event = RunEvent(.runStarted, run: run, time: time)
+        event.tasks = tasks
+        event.jobs = jobs
+        return event
+    }
+
+    public static func runStopping(run: Int, reason: String, time: Date = Date()) -> RunEvent {
+        var event = RunEvent(.runStopping, run: run, time: time)
+        event.reason = reason
+        return event
+    }
+
+    public static func runFinished(
+        run: Int, state: RunState, wallSeconds: Double, taskSeconds: Double, speedup: Double, time: Date = Date()
+    ) -> RunEvent {
+        var event = RunEvent(.runFinished, run: run, time: time)
+        event.state = .run(state)
+        event.wallSeconds = wallSeconds
+        event.taskSeconds = taskSeconds
+        event.speedup = speedup
+        return event
+    }
+
+    public static func taskPreparing(run: Int, task: String, time: Date = Date()) -> RunEvent {
+        RunEvent(.taskPreparing, run: run, task: task, time: time)
+    }
+
+    public static func taskStarted(
+        run: Int, task: String, slot: Int, pid: Int32?, log: String, time: Date = Date()
+    ) -> RunEvent {
+        var event = RunEvent(.taskStarted, run: run, task: task, time: time)
+        event.slot = slot
+        event.pid = pid
+        event.log = log
+        return event
+    }
+
+    /// `state`, `exitCode`, `signal` and `reason` describe the attempt that ended, `log` where
+    /// its output was moved; `attempt` is the number of the one about to start.
+    public static func taskRetrying(
+        run: Int, task: String, state: TaskState, exitCode: Int32?, signal: Int32?, reason: String?, attempt: Int,
+        log: String, time: Date = Date()
+    ) -> RunEvent {
+        var event = taskEnded(
+            .taskRetrying, run: run, task: task, state: state, exitCode: exitCode, signal: signal, reason: reason,
+            time: time)
+        event.attempt = attempt
+        event.log = log
+        return event
+    }
+
+    public static func taskFinished(
+        run: Int, task: String, state: TaskState, exitCode: Int32?, signal: Int32?, seconds: Double?, commits: Int?,
+        changedFiles: [String]?, reason: String?, time: Date = Date()
+    ) -> RunEvent {
+        var event = taskEnded(
+            .taskFinished, run: run, task: task, state: state, exitCode: exitCode, signal: signal, reason: reason,
+            time: time)
+        event.seconds = seconds
+        event.commits = commits
+        event.changedFiles = changedFiles
+        return event
+    }
+
+    /// What `task_retrying` and `task_finished` both say: how the task (or its attempt) ended.
+    private static func taskEnded(
+        _ kind: Kind, run: Int, task: String, state: TaskState, exitCode: Int32?, signal: Int32?, reason: String?,
+        time: Date
+    ) -> RunEvent {
+        var event = RunEvent(kind, run: run, task: task, time: time)
+        event.state = .task(state)
+        event.exitCode = exitCode
+        event.signal = signal
+        event.reason = reason
+        return event
+    }
+
+    public static func repoSyncing(run: Int, repo: String, action: Action, time: Date = Date()) -> RunEvent {
+        var event = RunEvent(.repoSyncing, run: run, time: time)
+        event.repo = repo
+        event.action = action
+        return event
+    }
+
+    public static func repoProgress(
+        run: Int, repo: String, receivedObjects: Int, totalObjects: Int, receivedBytes: Int, time: Date = Date()
+    ) -> RunEvent {
+        var event = RunEvent(.repoProgress, run: run, time: time)
+        event.repo = repo
+        event.receivedObjects = receivedObjects
+        event.totalObjects = totalObjects
+        event.receivedBytes = receivedBytes
+        return event
+    }
+
+    /// `reason` is set when `outcome` is `failed`.
+    public static func repoSynced(
+        run: Int, repo: String, outcome: SyncOutcome, seconds: Double, reason: String?, time: Date = Date()
+    ) -> RunEvent {
+        var event = RunEvent(.repoSynced, run: run, time: time)
+        event.repo = repo
+        event.seconds = seconds
+        event.state = .sync(outcome)
+        event.reason = reason
+        return event
+    }
 }
 
 /// How grove's NDJSON events (`grove run --json`, `grove merge --json`) are written: one line,

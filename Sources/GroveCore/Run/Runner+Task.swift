@@ -22,7 +22,7 @@ extension Runner {
         let synced: RepositoryCache.Synced
         switch outcome {
         case .failed(let reason):
-            save { try store.updateTask(run: plan.run, name: task.name) { $0.sourceSync = "failed" } }
+            save { try store.updateTask(run: plan.run, name: task.name) { $0.sourceSync = .failed } }
             finish(task, .failed, reason: reason, observer: observer, control: control)
             return nil
         case .ready(let ready): synced = ready
@@ -36,13 +36,13 @@ extension Runner {
             resolved.base = base.name
             resolved.baseCommit = base.commit
         } catch {
-            save { try store.updateTask(run: plan.run, name: task.name) { $0.sourceSync = synced.action.rawValue } }
+            save { try store.updateTask(run: plan.run, name: task.name) { $0.sourceSync = synced.action.outcome } }
             finish(task, .failed, reason: source.scrub(describe(error)), observer: observer, control: control)
             return nil
         }
         save {
             try store.updateTask(run: plan.run, name: task.name) { record in
-                record.sourceSync = synced.action.rawValue
+                record.sourceSync = synced.action.outcome
                 record.base = resolved.base
                 record.baseCommit = resolved.baseCommit?.hex
                 record.command = resolved.argv
@@ -138,14 +138,10 @@ extension Runner {
             }
             let archived = Attempts.archiveLog(log, number: attemptNumber)
             save { try store.saveAttempt(kept) }
-            var event = RunEvent(.taskRetrying, run: plan.run, task: task.name)
-            event.state = ending.state.rawValue
-            event.exitCode = ending.exitCode
-            event.signal = ending.signal
-            event.attempt = attemptNumber + 1
-            event.reason = ending.reason
-            event.log = archived
-            observer.handle(event)
+            observer.handle(
+                .taskRetrying(
+                    run: plan.run, task: task.name, state: ending.state, exitCode: ending.exitCode,
+                    signal: ending.signal, reason: ending.reason, attempt: attemptNumber + 1, log: archived))
         }
     }
 
@@ -200,11 +196,8 @@ extension Runner {
                         $0.start(slot: slot, claim: claim)
                     }
                 }
-                var event = RunEvent(.taskStarted, run: self.plan.run, task: task.name)
-                event.slot = slot
-                event.pid = claim.processID
-                event.log = log
-                observer.handle(event)
+                observer.handle(
+                    .taskStarted(run: self.plan.run, task: task.name, slot: slot, pid: claim.processID, log: log))
             }
         } catch  where (error as? SubprocessError)?.code == .executableNotFound {
             // As a shell would: exit 127, and the reason names the program.
@@ -298,15 +291,11 @@ extension Runner {
                 }
             }
         }
-        var event = RunEvent(.taskFinished, run: plan.run, task: task.name)
-        event.state = state.rawValue
-        event.exitCode = exitCode
-        event.signal = signal
-        event.seconds = stored?.seconds.map { ($0 * 1000).rounded() / 1000 }
-        event.commits = conclusion?.commits
-        event.changedFiles = conclusion?.changedFiles
-        event.reason = reason
-        observer.handle(event)
+        observer.handle(
+            .taskFinished(
+                run: plan.run, task: task.name, state: state, exitCode: exitCode, signal: signal,
+                seconds: stored?.seconds.map { ($0 * 1000).rounded() / 1000 }, commits: conclusion?.commits,
+                changedFiles: conclusion?.changedFiles, reason: reason))
         let succeeded = board.settle(task.name, state, head: conclusion?.head)
         if plan.failFast, state == .failed || state == .timedOut, let control {
             control.failFast(after: task.name)

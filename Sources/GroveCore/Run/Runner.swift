@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 import GroveGit
 import Subprocess
 import Synchronization
@@ -96,16 +97,12 @@ public final class Runner: Sendable {
     /// `finished` (`--fail-fast`). Throws only when the state database failed (the run is then
     /// stopped as on Ctrl-C first, so no task process outlives the call).
     public func execute(observer: any RunObserver, control: RunControl) async throws -> StatusReport {
-        var started = RunEvent(.runStarted, run: plan.run, time: record.startedAt)
-        started.tasks = plan.tasks.map(\.name)
-        started.jobs = plan.jobs
-        observer.handle(started)
+        observer.handle(
+            .runStarted(run: plan.run, tasks: plan.tasks.map(\.name), jobs: plan.jobs, time: record.startedAt))
         activeControl.withLock { $0 = control }
         let run = plan.run
         control.listen { stop, killing in
-            var event = RunEvent(.runStopping, run: run)
-            event.reason = RunMessages.stopping(stop, killing: killing)
-            observer.handle(event)
+            observer.handle(.runStopping(run: run, reason: RunMessages.stopping(stop, killing: killing)))
         }
 
         // URL repositories are cloned or fetched alongside: a task waits for its own only.
@@ -127,7 +124,7 @@ public final class Runner: Sendable {
                     let slot = slots.take()
                     // Recorded here, not in the child, so tasks enter `preparing` in the order they start.
                     save { try store.updateTask(run: plan.run, name: task.name) { $0.prepare() } }
-                    observer.handle(RunEvent(.taskPreparing, run: plan.run, task: task.name))
+                    observer.handle(.taskPreparing(run: plan.run, task: task.name))
                     group.addTask {
                         if let ready = await self.fetchSource(
                             of: task, from: sources, control: control, observer: observer)
@@ -157,12 +154,10 @@ public final class Runner: Sendable {
         save { _ = try store.setRunState(plan.run, runState) }
         if let failure = storeFailure.withLock({ $0 }) { throw failure }
         let report = try store.statusReport(run: plan.run)
-        var finished = RunEvent(.runFinished, run: plan.run)
-        finished.state = runState.rawValue
-        finished.wallSeconds = report.wallSeconds
-        finished.taskSeconds = report.taskSeconds
-        finished.speedup = report.speedup
-        observer.handle(finished)
+        observer.handle(
+            .runFinished(
+                run: plan.run, state: runState, wallSeconds: report.wallSeconds, taskSeconds: report.taskSeconds,
+                speedup: report.speedup))
         return report
     }
 
@@ -192,7 +187,7 @@ public final class Runner: Sendable {
             return (
                 nil,
                 "not started: its dependencies \(task.dependsOn.joined(separator: " and ")) conflict in"
-                    + " \(paths.prefix(5).joined(separator: ", "))\(paths.count > 5 ? ", …" : ""); make them agree or"
+                    + " \(summarize(paths)); make them agree or"
                     + " chain them (one depends on the other)"
             )
         }

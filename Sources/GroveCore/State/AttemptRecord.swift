@@ -60,16 +60,6 @@ extension StateStore {
 
     /// A run's earlier attempts, by task position then number.
     public func attempts(run: Int) throws -> [AttemptRecord] {
-        try pool.read { db in
-            try AttemptRecord.fetchAll(
-                db,
-                sql: """
-                    SELECT attempt.* FROM attempt
-                    LEFT JOIN task ON task.run = attempt.run AND task.name = attempt.task
-                    WHERE attempt.run = ?
-                    ORDER BY task.position, attempt.number
-                    """,
-                arguments: [run])
-        }
+        try rowsInTaskOrder(AttemptRecord.self, run: run, then: ["number"])
     }
 }

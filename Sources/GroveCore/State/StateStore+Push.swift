@@ -18,16 +18,6 @@ extension StateStore {
     /// A run's push rows, in task order (then by remote): what `grove status` and `grove report`
     /// show of `grove push`. Empty when the run was never pushed.
     public func pushes(run: Int) throws -> [PushRecord] {
-        try pool.read { db in
-            try PushRecord.fetchAll(
-                db,
-                sql: """
-                    SELECT push.* FROM push
-                    LEFT JOIN task ON task.run = push.run AND task.name = push.task
-                    WHERE push.run = ?
-                    ORDER BY task.position, push.task, push.remote
-                    """,
-                arguments: [run])
-        }
+        try rowsInTaskOrder(PushRecord.self, run: run, then: ["task", "remote"])
     }
 }

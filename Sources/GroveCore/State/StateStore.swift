@@ -160,12 +160,6 @@ public final class StateStore: Sendable {
         }
     }
 
-    /// Forgets a run and its tasks (e.g. when planning failed after the number was taken, so that
-    /// "nothing is created"); the number is not handed out again.
-    public func deleteRun(_ number: Int) throws {
-        _ = try pool.write { db in try RunRecord.deleteOne(db, key: number) }
-    }
-
     /// Moves a run to `state`; leaving `running` stamps its end and wall time.
     @discardableResult
     public func setRunState(_ number: Int, _ state: RunState, at date: Date = Date()) throws -> RunRecord {
@@ -203,19 +197,27 @@ public final class StateStore: Sendable {
 
     // MARK: Tasks
 
-    /// Adds tasks to an existing run (when they are not known at `createRun` time).
-    public func addTasks(_ tasks: [TaskRecord]) throws {
-        try pool.write { db in
-            for task in tasks {
-                try task.insert(db)
-            }
-        }
-    }
-
     /// A run's tasks in task-file order.
     public func tasks(run: Int) throws -> [TaskRecord] {
         try pool.read { db in
             try TaskRecord.filter(TaskRecord.Columns.run == run).order(TaskRecord.Columns.position).fetchAll(db)
+        }
+    }
+
+    /// A run's rows of a table kept per task (`attempt`, `push`: columns `run` and `task`), in
+    /// the order of their tasks, then by `then` (columns of that table).
+    func rowsInTaskOrder<Row: FetchableRecord & TableRecord>(_: Row.Type, run: Int, then: [String]) throws -> [Row] {
+        let table = Row.databaseTableName
+        return try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(table).* FROM \(table)
+                    LEFT JOIN task ON task.run = \(table).run AND task.name = \(table).task
+                    WHERE \(table).run = ?
+                    ORDER BY \((["task.position"] + then.map { "\(table).\($0)" }).joined(separator: ", "))
+                    """,
+                arguments: [run])
         }
     }
 

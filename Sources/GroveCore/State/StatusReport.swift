@@ -13,40 +13,21 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var speedup: Double
     public var tasks: [TaskEntry]
 
-    /// One task's line of the status document.
-    public struct TaskEntry: Codable, Sendable, Equatable {
-        public var name: String
-        public var repo: String
-        /// For a URL repository: the URL (without credentials); `repo` is then its cached clone.
-        @Nullable public var source: String?
-        /// For a URL repository: `cloned`, `fetched` or `failed` (this run's clone or fetch).
-        @Nullable public var sync: String?
-        public var base: String
-        public var branch: String
-        public var worktree: String
-        public var state: TaskState
-        @Nullable public var exitCode: Int32?
-        /// Why the task failed or was cancelled when its exit code does not say it.
-        @Nullable public var reason: String?
-        @Nullable public var seconds: Double?
-        @Nullable public var commits: Int?
-        public var changedFiles: [String]
-        public var log: String
+    /// One task's line of the status document: its `TaskFacts` and `TaskStatus`.
+    public typealias TaskEntry = TaskDocument<TaskStatus>
+
+    /// What the status document says of a task beyond its `TaskFacts`.
+    public struct TaskStatus: Codable, Sendable, Equatable {
         /// What `grove merge` made of the task; nil until a merge queue took it.
         @Nullable public var merge: MergeEntry?
-        /// What `grove push` did with the task's branch, one entry per remote (empty until pushed).
-        public var pushes: [PushEntry]
         /// `depends_on`.
         public var dependsOn: [String]
         /// Every attempt so far, the first first; the last is the task's own state (empty before it starts).
         public var attempts: [AttemptEntry]
 
         enum CodingKeys: String, CodingKey {
-            case name, repo, source, sync, base, branch, worktree, state, reason, seconds, commits, log, merge, pushes
-            case attempts
+            case merge, attempts
             case dependsOn = "depends_on"
-            case exitCode = "exit_code"
-            case changedFiles = "changed_files"
         }
     }
 
@@ -145,13 +126,10 @@ public struct StatusReport: Codable, Sendable, Equatable {
                     nil
                 }
             return TaskEntry(
-                name: task.name, repo: task.repo, source: task.source, sync: task.sourceSync, base: task.base,
-                branch: task.branch, worktree: task.worktree, state: task.state, exitCode: task.exitCode,
-                reason: task.reason, seconds: seconds.map { Self.rounded($0, places: 3) },
-                commits: task.commits, changedFiles: task.changedFiles, log: task.log,
-                merge: merges[task.name].map(MergeEntry.init),
-                pushes: pushes.filter { $0.task == task.name }.map(PushEntry.init), dependsOn: task.dependsOn,
-                attempts: Self.attempts(of: task, earlier: attempts, seconds: seconds))
+                TaskFacts(task, seconds: seconds.map { Self.rounded($0, places: 3) }, pushes: pushes),
+                TaskStatus(
+                    merge: merges[task.name].map(MergeEntry.init), dependsOn: task.dependsOn,
+                    attempts: Self.attempts(of: task, earlier: attempts, seconds: seconds)))
         }
         // Every attempt's time counts; a task's own seconds already span the attempts of its
         // latest execution, so only attempts of earlier executions (`grove retry`) are added.

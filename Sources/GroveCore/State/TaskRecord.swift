@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GroveBasics
 
 /// One task of a run as stored: its plan (repository, branch, worktree, command) and its outcome,
 /// kept after the run so `grove status`, `grove merge` and `grove clean` know what happened.
@@ -12,8 +13,8 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var repo: String
     /// For a URL repository: the URL, without credentials.
     public var source: String?
-    /// For a URL repository: what this run did to its clone (`cloned`, `fetched`, `failed`).
-    public var sourceSync: String?
+    /// For a URL repository: what this run did to its clone.
+    public var sourceSync: SyncOutcome?
     /// The base branch; empty for a URL repository until it is fetched (then its default branch).
     public var base: String
     /// Where the task's branch started (hex object id): where `base` pointed when the task was
@@ -150,7 +151,7 @@ extension TaskRecord {
         var groups: [[TaskRecord]] = []
         var indexByRepository: [String: Int] = [:]
         for task in tasks {
-            let key = CleanPaths.canonical(task.repo)
+            let key = canonicalPath(task.repo)
             if let index = indexByRepository[key] {
                 groups[index].append(task)
             } else {
@@ -160,6 +161,14 @@ extension TaskRecord {
         }
         return groups
     }
+}
+
+/// What a run did to a URL repository's clone in the cache, as `status --json`, `run --json`
+/// and the state database write it.
+public enum SyncOutcome: String, Sendable, Codable, CaseIterable {
+    case cloned
+    case fetched
+    case failed
 }
 
 /// A task's plan beyond what its row shows, so `grove retry` can run it again exactly as planned.
