@@ -1,6 +1,7 @@
 import Foundation
 import GroveGit
 import Synchronization
+import GroveBasics
 
 /// Brings a run's URL repositories into the clone cache before their tasks start: each distinct
 /// repository once, at most `jobs` at a time, in plan order, while tasks of repositories that

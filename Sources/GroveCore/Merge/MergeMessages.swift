@@ -1,4 +1,5 @@
 import GroveGit
+import GroveBasics
 
 /// The words of a repository's merge queue, apart from its logic: why a task did not land or a
 /// queue stopped, each with what to do next, the notes on landed tasks, and the reflog messages.
@@ -110,7 +111,7 @@ enum MergeMessages {
 
     static func worktreeDirty(_ path: String, paths: [String], note: String?) -> String {
         "worktree \(path) kept: it has uncommitted changes"
-            + " (\(RepositoryQueue.summarize(paths)));"
+            + " (\(summarize(paths)));"
             + " commit them, or remove it with `grove clean --force`" + also(note)
     }
 
@@ -120,7 +121,7 @@ enum MergeMessages {
 
     static func branchLeft(_ branch: String, at current: ObjectID, _ conflict: CheckoutConflictError) -> String {
         "\(branch) left at \(current.short): local changes in \(conflict.worktree) are in the way"
-            + " (\(RepositoryQueue.summarize(conflict.paths)))"
+            + " (\(summarize(conflict.paths)))"
     }
 
     /// A second note after a first: "; <note>".
@@ -173,12 +174,12 @@ enum MergeMessages {
     }
 
     static func worktreeDirtyForCheck(_ task: TaskRecord, paths: [String]) -> String {
-        "its worktree \(task.worktree) has uncommitted changes (\(RepositoryQueue.summarize(paths)));"
+        "its worktree \(task.worktree) has uncommitted changes (\(summarize(paths)));"
             + " commit or discard them so the check sees exactly the candidate"
     }
 
     static func untrackedInTheWay(_ paths: [String]) -> String {
-        "untracked files in its worktree are in the candidate's way (\(RepositoryQueue.summarize(paths)));"
+        "untracked files in its worktree are in the candidate's way (\(summarize(paths)));"
             + " remove them, then run `grove merge` again"
     }
 

@@ -189,10 +189,6 @@ final class RepositoryQueue: Sendable {
             conflicts: record.conflicts, reason: record.reason, checkLog: record.checkLog,
             checkCached: record.checkCached, earlier: earlier)
     }
-
-    static func summarize(_ paths: [String], limit: Int = 5) -> String {
-        paths.prefix(limit).joined(separator: ", ") + (paths.count > limit ? ", …" : "")
-    }
 }
 
 /// The queue must stop before the current task lands; the message says why and what to do.
@@ -204,7 +200,3 @@ struct QueueStop: Error {
 /// Base moved between the rebase and the landing (compare-and-swap lost): prepare again.
 struct BaseMoved: Error {}
 
-/// An error's message for a person.
-func describe(_ error: any Error) -> String {
-    (error as? any LocalizedError)?.errorDescription ?? String(describing: error)
-}

@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 
 /// `grove push --pr-command CMD`: the user's command, run once per pushed task under
 /// `/bin/sh -c`, with `{branch}`, `{base}`, `{title}`, `{body}`, `{repo}` and `{task}` filled in.
