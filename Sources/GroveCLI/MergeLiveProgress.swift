@@ -1,35 +1,25 @@
 import Foundation
 import GroveCore
-import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// `grove merge` progress for a terminal, like `grove run`'s: a block redrawn in place with one
 /// line per queue at work (the task, whether it is rebasing or being checked, for how long in that step, and
 /// the last line of its check's output) and a total line; each step's outcome is printed as a
 /// permanent line above it, worded like the line display.
 final class MergeLiveProgress: MergeObserver {
-    private let block: LiveBlock
-    private let colour: Bool
-    private let progress = Mutex(MergeLiveState())
+    private let display: LiveDisplay<MergeLiveState>
 
     /// `refresh` nil starts no timer: the caller draws with `draw(now:)` (tests).
     init(
-        sink: @escaping OutputSink = StandardStreams.error, colour: Bool = false,
-        size: @escaping @Sendable () -> (columns: Int, rows: Int) = { Terminal.size(of: STDERR_FILENO) },
+        sink: @escaping OutputSink, colour: Bool = false, size: @escaping @Sendable () -> (columns: Int, rows: Int),
         refresh: Duration? = .milliseconds(100)
     ) {
-        block = LiveBlock(sink: sink, size: size, refresh: refresh)
-        self.colour = colour
+        display = LiveDisplay(MergeLiveState(), sink: sink, colour: colour, size: size, refresh: refresh)
     }
 
     func handle(_ event: MergeEvent) {
+        let block = display.block
         guard !block.isFinished else { return }
-        let manyRepositories = progress.withLock { progress in
+        let manyRepositories = display.update { progress in
             progress.apply(event)
             return progress.manyRepositories
         }
@@ -42,28 +32,17 @@ final class MergeLiveProgress: MergeObserver {
         if !isStep, var line = MergeLineProgress.line(for: event, showRepository: manyRepositories) {
             if event.kind == .taskFinished, let result = event.result {
                 line = line.replacingOccurrences(
-                    of: "] \(result)", with: "] " + MergeTable.paint(result, enabled: colour))
+                    of: "] \(result)", with: "] " + MergeTable.paint(result, enabled: display.colour))
             }
             block.add(line)
         }
-        block.keepDrawing { [weak self] in self?.draw() ?? false }
+        display.keepDrawing()
     }
 
-    /// Redraws the block, reading the last output line of each running check outside the lock.
+    /// Redraws the block with the running checks' last output lines (see `LiveDisplay.draw`).
     @discardableResult
     func draw(now: Date = Date()) -> Bool {
-        let logs = progress.withLock { $0.active.compactMap { step in step.log.map { (step.key, $0) } } }
-        let lines = logs.map { ($0.0, LogTail.lastLine(ofFileAt: $0.1)) }
-        let (columns, rows) = block.size()
-        let frame = progress.withLock { progress in
-            for (key, line) in lines {
-                if let index = progress.active.firstIndex(where: { $0.key == key }) {
-                    progress.active[index].lastLine = line
-                }
-            }
-            return Self.frame(progress, now: now, width: columns, height: rows)
-        }
-        return block.show(frame)
+        display.draw(now: now)
     }
 
     /// The block: one line per queue at work, then the total line; cut to `width`, at most
@@ -97,7 +76,7 @@ final class MergeLiveProgress: MergeObserver {
 }
 
 /// What the live merge display knows, built from events only.
-struct MergeLiveState: Sendable, Equatable {
+struct MergeLiveState: LiveDisplayState, Equatable {
     /// A queue's head task while it is rebased or checked.
     struct ActiveStep: Sendable, Equatable {
         /// Repository and task: unique among what is going on.
@@ -151,5 +130,18 @@ struct MergeLiveState: Sendable, Equatable {
         case .taskRecovered, .basePushed, .mergeFinished:
             break
         }
+    }
+
+    /// A check being run shows the last line of its log.
+    var followedLogs: [(key: String, log: String)] {
+        active.compactMap { step in step.log.map { (step.key, $0) } }
+    }
+
+    mutating func setLastLine(_ line: String?, of key: String) {
+        if let index = active.firstIndex(where: { $0.key == key }) { active[index].lastLine = line }
+    }
+
+    func frame(now: Date, width: Int, height: Int) -> [String] {
+        MergeLiveProgress.frame(self, now: now, width: width, height: height)
     }
 }

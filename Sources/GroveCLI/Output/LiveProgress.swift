@@ -1,12 +1,5 @@
 import Foundation
 import GroveCore
-import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Progress for a stderr that is a terminal: a block redrawn in place, one line per task being
 /// prepared or run (name, elapsed time, last line of its output) and a total line. A task's end
@@ -15,23 +8,20 @@ import Synchronization
 /// All drawing happens on a timer thread, at most `refresh` apart (10 times a second by default), so
 /// a burst of events costs one redraw; only `run_finished` draws at once, to leave a clean screen.
 final class LiveProgress: RunObserver {
-    private let block: LiveBlock
-    private let colour: Bool
-    private let progress = Mutex(LiveProgressState())
+    private let display: LiveDisplay<LiveProgressState>
 
     /// `refresh` nil starts no timer: the caller draws with `draw(now:)` (tests).
     init(
-        sink: @escaping OutputSink = StandardStreams.error, colour: Bool = false,
-        size: @escaping @Sendable () -> (columns: Int, rows: Int) = { Terminal.size(of: STDERR_FILENO) },
+        sink: @escaping OutputSink, colour: Bool = false, size: @escaping @Sendable () -> (columns: Int, rows: Int),
         refresh: Duration? = .milliseconds(100)
     ) {
-        block = LiveBlock(sink: sink, size: size, refresh: refresh)
-        self.colour = colour
+        display = LiveDisplay(LiveProgressState(), sink: sink, colour: colour, size: size, refresh: refresh)
     }
 
     func handle(_ event: RunEvent) {
+        let (block, colour) = (display.block, display.colour)
         guard !block.isFinished else { return }
-        let counts = progress.withLock { progress in
+        let counts = display.update { progress in
             progress.apply(event)
             return progress.counts
         }
@@ -53,37 +43,19 @@ final class LiveProgress: RunObserver {
         case .taskPreparing, .taskStarted, .repoSyncing, .repoProgress:
             break
         }
-        block.keepDrawing { [weak self] in self?.draw() ?? false }
+        display.keepDrawing()
     }
 
     /// Stops the display without a `run_finished` (a run that failed before it could end): erases
     /// the block and prints what was pending, so the terminal is left clean.
     func close() {
-        block.finish()
+        display.block.finish()
     }
 
-    /// Redraws the block: reads the running tasks' last output lines, then replaces what was
-    /// drawn with the pending permanent lines and the new frame, in one write. Returns false
-    /// once the display has finished, which stops the timer.
+    /// Redraws the block with the running tasks' last output lines (see `LiveDisplay.draw`).
     @discardableResult
     func draw(now: Date = Date()) -> Bool {
-        let logs = progress.withLock { progress in
-            progress.active.compactMap { task in
-                task.phase == .running ? task.log.map { (task.name, $0) } : nil
-            }
-        }
-        // File reads happen outside the lock, so task threads reporting events never wait on disk.
-        let lines = logs.map { ($0.0, LogTail.lastLine(ofFileAt: $0.1)) }
-        let (columns, rows) = block.size()
-        let frame = progress.withLock { progress in
-            for (name, line) in lines {
-                if let index = progress.active.firstIndex(where: { $0.name == name }) {
-                    progress.active[index].lastLine = line
-                }
-            }
-            return Self.frame(progress, now: now, width: columns, height: rows)
-        }
-        return block.show(frame)
+        display.draw(now: now)
     }
 
     /// The block for `state` at `now`: one line per active task, then the total line, each at most
@@ -152,7 +124,7 @@ final class LiveProgress: RunObserver {
 }
 
 /// What the live display knows about a run: built from events only, drawn by `LiveProgress.frame`.
-struct LiveProgressState: Sendable, Equatable {
+struct LiveProgressState: LiveDisplayState, Equatable {
     /// A task being prepared or run, in the order it began.
     struct ActiveTask: Sendable, Equatable {
         enum Phase: String, Sendable {
@@ -230,5 +202,18 @@ struct LiveProgressState: Sendable, Equatable {
         case .runStarted, .runStopping, .runFinished, .repoSyncing, .repoProgress, .repoSynced, .taskRetrying:
             break
         }
+    }
+
+    /// Running tasks show the last line of their log.
+    var followedLogs: [(key: String, log: String)] {
+        active.compactMap { task in task.phase == .running ? task.log.map { (task.name, $0) } : nil }
+    }
+
+    mutating func setLastLine(_ line: String?, of key: String) {
+        if let index = active.firstIndex(where: { $0.name == key }) { active[index].lastLine = line }
+    }
+
+    func frame(now: Date, width: Int, height: Int) -> [String] {
+        LiveProgress.frame(self, now: now, width: width, height: height)
     }
 }
