@@ -1,50 +1,11 @@
 import Foundation
 import GroveCore
 
-/// `grove merge` progress for a terminal, like `grove run`'s: a block redrawn in place with one
-/// line per queue at work (the task, whether it is rebasing or being checked, for how long in that step, and
-/// the last line of its check's output) and a total line; each step's outcome is printed as a
+/// `grove merge`'s live display (`MergeLiveProgress`), like `grove run`'s: one line per queue at
+/// work (the task, whether it is rebasing or being checked, for how long in that step, and the
+/// last line of its check's output) and a total line; each step's outcome is printed as a
 /// permanent line above it, worded like the line display.
-final class MergeLiveProgress: MergeObserver {
-    private let display: LiveDisplay<MergeLiveState>
-
-    /// `refresh` nil starts no timer: the caller draws with `draw(now:)` (tests).
-    init(
-        sink: @escaping OutputSink, colour: Bool = false, size: @escaping @Sendable () -> (columns: Int, rows: Int),
-        refresh: Duration? = .milliseconds(100)
-    ) {
-        display = LiveDisplay(MergeLiveState(), sink: sink, colour: colour, size: size, refresh: refresh)
-    }
-
-    func handle(_ event: MergeEvent) {
-        let block = display.block
-        guard !block.isFinished else { return }
-        let manyRepositories = display.update { progress in
-            progress.apply(event)
-            return progress.manyRepositories
-        }
-        if event.kind == .mergeFinished {
-            block.finish()
-            return
-        }
-        // Steps under way are the block's business; only outcomes stay on screen.
-        let isStep = event.kind == .taskRebasing || event.kind == .taskChecking
-        if !isStep, var line = MergeLineProgress.line(for: event, showRepository: manyRepositories) {
-            if event.kind == .taskFinished, let result = event.result {
-                line = line.replacingOccurrences(
-                    of: "] \(result)", with: "] " + MergeTable.paint(result, enabled: display.colour))
-            }
-            block.add(line)
-        }
-        display.keepDrawing()
-    }
-
-    /// Redraws the block with the running checks' last output lines (see `LiveDisplay.draw`).
-    @discardableResult
-    func draw(now: Date = Date()) -> Bool {
-        display.draw(now: now)
-    }
-
+extension LiveDisplay where State == MergeLiveState {
     /// The block: one line per queue at work, then the total line; cut to `width`, at most
     /// `height - 1` lines (the last queues are left out first; the total line always stays).
     static func frame(_ state: MergeLiveState, now: Date, width: Int, height: Int = .max) -> [String] {
@@ -139,6 +100,17 @@ struct MergeLiveState: LiveDisplayState, Equatable {
 
     mutating func setLastLine(_ line: String?, of key: String) {
         if let index = active.firstIndex(where: { $0.key == key }) { active[index].lastLine = line }
+    }
+
+    func shown(_ event: MergeEvent, colour: Bool) -> LiveDisplayStep {
+        if event.kind == .mergeFinished { return .finish([]) }
+        // Steps under way are the block's business; only outcomes stay on screen.
+        if event.kind == .taskRebasing || event.kind == .taskChecking { return .line(nil) }
+        guard var line = MergeLineProgress.line(for: event, showRepository: manyRepositories) else { return .line(nil) }
+        if event.kind == .taskFinished, let result = event.result {
+            line = line.replacingOccurrences(of: "] \(result)", with: "] " + MergeTable.paint(result, enabled: colour))
+        }
+        return .line(line)
     }
 
     func frame(now: Date, width: Int, height: Int) -> [String] {

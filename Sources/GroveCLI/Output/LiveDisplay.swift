@@ -2,8 +2,15 @@ import Foundation
 import GroveCore
 import Synchronization
 
-/// What a live display knows, built from events only, and how it is drawn.
+/// What a live display knows, built from its events only, and what it shows.
 protocol LiveDisplayState: Sendable {
+    associatedtype Event: Sendable
+
+    init()
+    /// Takes in one event.
+    mutating func apply(_ event: Event)
+    /// What `event`, once applied, leaves on screen above the block.
+    func shown(_ event: Event, colour: Bool) -> LiveDisplayStep
     /// The steps whose frame line ends with the last line of their log: each one's key and log.
     var followedLogs: [(key: String, log: String)] { get }
     /// Sets the last output line shown for the step `key`.
@@ -12,26 +19,55 @@ protocol LiveDisplayState: Sendable {
     func frame(now: Date, width: Int, height: Int) -> [String]
 }
 
-/// The half every live display shares (`grove run`'s, `grove merge`'s): its state behind a lock,
-/// its block on the terminal, and the redraw. The owner turns events into state and permanent lines.
+/// What one event leaves on screen.
+enum LiveDisplayStep: Equatable {
+    /// A permanent line above the block, or none.
+    case line(String?)
+    /// The end of the display: the block is erased and these lines stay.
+    case finish([String])
+}
+
+/// Progress for a stderr that is a terminal — `grove run`'s (`LiveProgress`) and `grove merge`'s
+/// (`MergeLiveProgress`): a block redrawn in place, one line per step under way and a total
+/// line, with the outcomes printed as permanent lines above it. `State` decides what is said;
+/// this keeps the state behind a lock and gets it to the screen through a `LiveBlock`.
+///
+/// All drawing happens on a timer thread, at most `refresh` apart (10 times a second by default), so
+/// a burst of events costs one redraw; only the end draws at once, to leave a clean screen.
 final class LiveDisplay<State: LiveDisplayState>: Sendable {
-    let block: LiveBlock
-    let colour: Bool
-    private let state: Mutex<State>
+    private let block: LiveBlock
+    private let colour: Bool
+    private let state = Mutex(State())
 
     /// `refresh` nil starts no timer: the caller draws with `draw(now:)` (tests).
     init(
-        _ initial: State, sink: @escaping OutputSink, colour: Bool,
-        size: @escaping @Sendable () -> (columns: Int, rows: Int), refresh: Duration?
+        sink: @escaping OutputSink, colour: Bool = false, size: @escaping @Sendable () -> (columns: Int, rows: Int),
+        refresh: Duration? = .milliseconds(100)
     ) {
         block = LiveBlock(sink: sink, size: size, refresh: refresh)
         self.colour = colour
-        state = Mutex(initial)
     }
 
-    /// Runs `body` on the state under the lock.
-    func update<Result: Sendable>(_ body: (inout State) -> Result) -> Result {
-        state.withLock { body(&$0) }
+    func handle(_ event: State.Event) {
+        guard !block.isFinished else { return }
+        let step = state.withLock { state in
+            state.apply(event)
+            return state.shown(event, colour: colour)
+        }
+        switch step {
+        case .line(let line):
+            if let line { block.add(line) }
+        case .finish(let lines):
+            block.finish(with: lines)
+            return
+        }
+        block.keepDrawing { [weak self] in self?.draw() ?? false }
+    }
+
+    /// Stops the display without its last event (a command that failed before it could end):
+    /// erases the block and prints what was pending, so the terminal is left clean.
+    func close() {
+        block.finish()
     }
 
     /// Redraws the block: reads the followed logs' last lines, then replaces what was drawn with
@@ -49,9 +85,14 @@ final class LiveDisplay<State: LiveDisplayState>: Sendable {
         }
         return block.show(frame)
     }
-
-    /// Starts the timer that redraws (once, and only with a `refresh`).
-    func keepDrawing() {
-        block.keepDrawing { [weak self] in self?.draw() ?? false }
-    }
 }
+
+/// `grove run`'s live display.
+typealias LiveProgress = LiveDisplay<LiveProgressState>
+
+/// `grove merge`'s live display.
+typealias MergeLiveProgress = LiveDisplay<MergeLiveState>
+
+extension LiveDisplay: RunObserver where State == LiveProgressState {}
+
+extension LiveDisplay: MergeObserver where State == MergeLiveState {}

@@ -1,63 +1,10 @@
 import Foundation
 import GroveCore
 
-/// Progress for a stderr that is a terminal: a block redrawn in place, one line per task being
-/// prepared or run (name, elapsed time, last line of its output) and a total line. A task's end
-/// is printed as a permanent line above the block; the block is erased when the run ends.
-///
-/// All drawing happens on a timer thread, at most `refresh` apart (10 times a second by default), so
-/// a burst of events costs one redraw; only `run_finished` draws at once, to leave a clean screen.
-final class LiveProgress: RunObserver {
-    private let display: LiveDisplay<LiveProgressState>
-
-    /// `refresh` nil starts no timer: the caller draws with `draw(now:)` (tests).
-    init(
-        sink: @escaping OutputSink, colour: Bool = false, size: @escaping @Sendable () -> (columns: Int, rows: Int),
-        refresh: Duration? = .milliseconds(100)
-    ) {
-        display = LiveDisplay(LiveProgressState(), sink: sink, colour: colour, size: size, refresh: refresh)
-    }
-
-    func handle(_ event: RunEvent) {
-        let (block, colour) = (display.block, display.colour)
-        guard !block.isFinished else { return }
-        let counts = display.update { progress in
-            progress.apply(event)
-            return progress.counts
-        }
-        switch event.kind {
-        case .runStarted:
-            block.add(ProgressText.runStarted(event))
-        case .taskFinished:
-            block.add(ProgressText.taskFinished(event, colour: colour))
-        case .runStopping:
-            if let line = ProgressText.line(for: event, counts: counts) { block.add(line) }
-        case .runFinished:
-            // Erase the block and leave only permanent lines: the summary follows on stdout.
-            block.finish(with: [ProgressText.runFinished(event, counts: counts, colour: colour)])
-            return
-        case .repoSynced:
-            block.add(ProgressText.repoSynced(event))
-        case .taskRetrying:
-            block.add(ProgressText.taskRetrying(event, colour: colour))
-        case .taskPreparing, .taskStarted, .repoSyncing, .repoProgress:
-            break
-        }
-        display.keepDrawing()
-    }
-
-    /// Stops the display without a `run_finished` (a run that failed before it could end): erases
-    /// the block and prints what was pending, so the terminal is left clean.
-    func close() {
-        display.block.finish()
-    }
-
-    /// Redraws the block with the running tasks' last output lines (see `LiveDisplay.draw`).
-    @discardableResult
-    func draw(now: Date = Date()) -> Bool {
-        display.draw(now: now)
-    }
-
+/// `grove run`'s live display (`LiveProgress`): one line per task being prepared or run (name,
+/// elapsed time, last line of its output) and a total line; a task's end is printed as a
+/// permanent line above the block, and the block is erased when the run ends.
+extension LiveDisplay where State == LiveProgressState {
     /// The block for `state` at `now`: one line per active task, then the total line, each at most
     /// `width` columns; at most `height - 1` lines (the cursor needs the last row), the tasks that
     /// do not fit counted on one line. Plain text: colour could not be cut to width safely.
@@ -211,6 +158,26 @@ struct LiveProgressState: LiveDisplayState, Equatable {
 
     mutating func setLastLine(_ line: String?, of key: String) {
         if let index = active.firstIndex(where: { $0.name == key }) { active[index].lastLine = line }
+    }
+
+    func shown(_ event: RunEvent, colour: Bool) -> LiveDisplayStep {
+        switch event.kind {
+        case .runStarted:
+            .line(ProgressText.runStarted(event))
+        case .taskFinished:
+            .line(ProgressText.taskFinished(event, colour: colour))
+        case .runStopping:
+            .line(ProgressText.line(for: event, counts: counts))
+        case .runFinished:
+            // Erase the block and leave only permanent lines: the summary follows on stdout.
+            .finish([ProgressText.runFinished(event, counts: counts, colour: colour)])
+        case .repoSynced:
+            .line(ProgressText.repoSynced(event))
+        case .taskRetrying:
+            .line(ProgressText.taskRetrying(event, colour: colour))
+        case .taskPreparing, .taskStarted, .repoSyncing, .repoProgress:
+            .line(nil)
+        }
     }
 
     func frame(now: Date, width: Int, height: Int) -> [String] {
