@@ -15,7 +15,7 @@ struct SignalSource: Sendable {
     /// The process's signal trap (`SignalTrap`).
     static let process = SignalSource { handler in SignalTrap.install { _, count in handler(count) } }
     /// No signal reaches the command: one run in-process by a test, whose runner keeps its own signals.
-    static let none = SignalSource { _ in }
+    static let untrapped = SignalSource { _ in }
 }
 
 /// Ctrl-C and SIGTERM for the commands that run processes: instead of dying (and orphaning task processes in their

@@ -47,7 +47,7 @@ struct InProcessCommandTests: GroveCommandSuite {
     /// Runs `arguments` in this process: the suite's environment, the repository as the current
     /// directory, captured output, and `signals` for Ctrl-C (none by default: the test runner's
     /// own signals stay as they are).
-    func inProcess(_ arguments: [String], signals: SignalSource = .none) async -> Outcome {
+    func inProcess(_ arguments: [String], signals: SignalSource = .untrapped) async -> Outcome {
         let (stdout, stderr) = (Capture(), Capture())
         let context = CommandContext(
             environment: environment, currentDirectory: repo.path, arguments: ["grove"] + arguments,
@@ -145,5 +145,22 @@ struct InProcessCommandTests: GroveCommandSuite {
         }
         #expect(await trapsSet(by: ["merge", "--plan"]) == 1)
         #expect(await trapsSet(by: ["clean", "--dry-run"]) == 1)
+    }
+
+    /// A Ctrl-C that comes as soon as `grove run` listens (before it plans) reaches the run
+    /// through the context: no task starts, the run ends interrupted with 130, and what is
+    /// stored says so to the binary's `grove status`.
+    @Test func aCtrlCThroughTheContextStopsTheRunBeforeAnyTaskStarts() async throws {
+        let pressed = SignalSource { handler in handler(1) }
+        let run = await inProcess(["run", "--name", "stopped", "--", "sh", "-c", "echo x > f"], signals: pressed)
+        #expect(run.status == ExitStatus.interrupted, "\(run)")
+        let report = try status(1)
+        #expect(report.state == .interrupted)
+        #expect(report.tasks.map(\.state) == [.cancelled])
+        #expect(report.tasks.first?.reason == "not started: grove was interrupted")
+        #expect(run.stderr.contains("grove: run 1 interrupted after "), "\(run)")
+        // Nothing was made for the task: the git CLI sees no branch and no worktree.
+        #expect(try repo.output("branch", "--list", "grove/*").isEmpty)
+        #expect(!(try repo.output("worktree", "list", "--porcelain").contains("/worktrees/1/stopped")))
     }
 }
