@@ -36,10 +36,11 @@ struct InProcessCommandTests: GroveCommandSuite {
 
         var text: String { String(decoding: bytes.withLock { $0 }, as: UTF8.self) }
 
-        /// A stream that is not a terminal (as the binary's are under `Shell.run`), writing here.
-        var channel: OutputChannel {
+        /// A stream writing here: not a terminal (as the binary's are under `Shell.run`) unless
+        /// `terminal` says otherwise.
+        func channel(_ terminal: Terminal = Terminal(isTerminal: false, environment: [:])) -> OutputChannel {
             OutputChannel(
-                terminal: Terminal(isTerminal: false, environment: [:]), size: { (80, 24) },
+                terminal: terminal, size: { (80, 24) },
                 write: { buffer in self.bytes.withLock { $0.append(contentsOf: buffer) } })
         }
     }
@@ -47,11 +48,16 @@ struct InProcessCommandTests: GroveCommandSuite {
     /// Runs `arguments` in this process: the suite's environment, the repository as the current
     /// directory, captured output, and `signals` for Ctrl-C (none by default: the test runner's
     /// own signals stay as they are).
-    func inProcess(_ arguments: [String], signals: SignalSource = .untrapped) async -> Outcome {
+    func inProcess(
+        _ arguments: [String], signals: SignalSource = .untrapped, terminal: [String: String]? = nil
+    ) async -> Outcome {
         let (stdout, stderr) = (Capture(), Capture())
+        // With `terminal`, both streams are terminals under that environment (TERM, NO_COLOR).
+        let streams = terminal.map { Terminal(isTerminal: true, environment: $0) }
         let context = CommandContext(
-            environment: environment, currentDirectory: repo.path, arguments: ["grove"] + arguments,
-            stdout: stdout.channel, stderr: stderr.channel, signals: signals)
+            environment: environment.merging(terminal ?? [:]) { $1 }, currentDirectory: repo.path,
+            arguments: ["grove"] + arguments, stdout: streams.map(stdout.channel) ?? stdout.channel(),
+            stderr: streams.map(stderr.channel) ?? stderr.channel(), signals: signals)
         let status = await GroveCommand.execute(arguments, in: context)
         return Outcome(status: status, stdout: stdout.text, stderr: stderr.text)
     }
@@ -162,5 +168,35 @@ struct InProcessCommandTests: GroveCommandSuite {
         // Nothing was made for the task: the git CLI sees no branch and no worktree.
         #expect(try repo.output("branch", "--list", "grove/*").isEmpty)
         #expect(!(try repo.output("worktree", "list", "--porcelain").contains("/worktrees/1/stopped")))
+    }
+
+    /// What the streams are is the context's to say: on a terminal `run` draws its live block
+    /// (cursor movement, colour) and `status` colours its states; NO_COLOR or TERM=dumb in the
+    /// context's environment take that away, as they do for the binary.
+    @Test func aTerminalInTheContextGetsTheLiveDisplayAndColour() async throws {
+        let term = ["TERM": "xterm-256color"]
+        let run = await inProcess(["run", "--name", "live", "--", "sh", "-c", "echo x > f"], terminal: term)
+        #expect(run.status == 0, "\(run)")
+        let green = "\u{1B}[32msucceeded\u{1B}[0m"
+        // The block is erased at the end, the task's line stays, and the run's line ends the display.
+        #expect(run.stderr.contains("[live] \(green) in "), "\(run)")
+        let last = run.stderr.split(separator: "\n").last ?? ""
+        #expect(last.hasPrefix("run 1 finished in ") && last.hasSuffix(": 1 \(green)"), "\(run)")
+        #expect(!run.stderr.contains("grove: "), "no line display on a terminal")
+        #expect(await inProcess(["status"], terminal: term).stdout.contains(green))
+        let noColour = await inProcess(["status"], terminal: term.merging(["NO_COLOR": ""]) { $1 })
+        #expect(noColour.status == 0 && !noColour.stdout.contains("\u{1B}"), "\(noColour)")
+        let dumb = await inProcess(["run", "--name", "plain", "--", "true"], terminal: ["TERM": "dumb"])
+        #expect(dumb.stderr.contains("grove: [plain] succeeded in "), "\(dumb)")
+        #expect(!dumb.stderr.contains("\u{1B}"))
+
+        #expect(ProgressDisplay.choice(json: true, progress: Terminal(isTerminal: true, environment: term)) == .events)
+        #expect(
+            ProgressDisplay.choice(json: false, progress: Terminal(isTerminal: true, environment: term))
+                == .live(colour: true))
+        #expect(
+            ProgressDisplay.choice(json: false, progress: Terminal(isTerminal: true, environment: ["NO_COLOR": "1"]))
+                == .live(colour: false))
+        #expect(ProgressDisplay.choice(json: false, progress: Terminal(isTerminal: false, environment: term)) == .lines)
     }
 }
