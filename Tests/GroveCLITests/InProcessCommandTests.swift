@@ -175,12 +175,14 @@ struct InProcessCommandTests: GroveCommandSuite {
     /// context's environment take that away, as they do for the binary.
     @Test func aTerminalInTheContextGetsTheLiveDisplayAndColour() async throws {
         let term = ["TERM": "xterm-256color"]
-        let run = await inProcess(["run", "--name", "live", "--", "sh", "-c", "echo x > f"], terminal: term)
+        // Long enough for the block to be drawn (and erased) most times; nothing below depends on it.
+        let run = await inProcess(["run", "--name", "live", "--", "sh", "-c", "echo x > f; sleep 0.4"], terminal: term)
         #expect(run.status == 0, "\(run)")
         let green = "\u{1B}[32msucceeded\u{1B}[0m"
         // The block is erased at the end, the task's line stays, and the run's line ends the display.
         #expect(run.stderr.contains("[live] \(green) in "), "\(run)")
-        let last = run.stderr.split(separator: "\n").last ?? ""
+        // After the last erase of the block (when one was drawn) only permanent lines are left.
+        let last = run.stderr.components(separatedBy: "\u{1B}[J").last?.split(separator: "\n").last ?? ""
         #expect(last.hasPrefix("run 1 finished in ") && last.hasSuffix(": 1 \(green)"), "\(run)")
         #expect(!run.stderr.contains("grove: "), "no line display on a terminal")
         #expect(await inProcess(["status"], terminal: term).stdout.contains(green))
