@@ -4,7 +4,7 @@ import GroveCore
 
 /// `grove clean`: removes a run's worktrees and finished branches, or (`--stale`) stale
 /// worktrees across many repositories — never a change that exists nowhere else.
-struct Clean: AsyncParsableCommand {
+struct Clean: GroveSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "clean",
         abstract: "Remove worktrees and branches safely: a run's, or stale ones across repositories.",
@@ -89,27 +89,25 @@ struct Clean: AsyncParsableCommand {
     @Flag(help: "Do not measure worktree sizes (the only part that walks their files).")
     var noSize = false
 
-    func run() async throws {
+    func run(in context: CommandContext) async throws -> Int32 {
         try checkFlags()
         // Ctrl-C lets the removal under way finish (a worktree is never left half deleted) and
         // starts no other; a second one ends grove at once.
         let control = CleanControl()
-        SignalTrap.install { _, count in
-            if count == 1 { control.stop() } else { Foundation.exit(ExitStatus.interrupted) }
-        }
+        context.trapSignals { control.stop() }
         let report: CleanReport
         if stale {
-            report = try await cleanStale(control: control)
+            report = try await cleanStale(control: control, in: context)
         } else {
-            report = try await cleanRun(control: control)
+            report = try await cleanRun(control: control, in: context)
         }
-        CleanOutput.problems(report).forEach(printToStandardError)
+        CleanOutput.problems(report).forEach(context.stderr.writeLine)
         if json {
-            StandardStreams.output(report.json() + "\n")
+            context.stdout.write(report.json() + "\n")
         } else {
-            StandardStreams.output(CleanOutput.render(report, colour: Terminal.standardOutput().allowsColour))
+            context.stdout.write(CleanOutput.render(report, colour: context.stdout.terminal.allowsColour))
         }
-        throw ExitCode(Self.exitStatus(report))
+        return Self.exitStatus(report)
     }
 
     /// Flags that belong to the other form are bad input, named with the fix.
@@ -130,8 +128,8 @@ struct Clean: AsyncParsableCommand {
         }
     }
 
-    private func cleanStale(control: CleanControl) async throws -> CleanReport {
-        let home = try? GroveHome.resolve()
+    private func cleanStale(control: CleanControl, in context: CommandContext) async throws -> CleanReport {
+        let home = try? context.home()
         var store: StateStore?
         if let home {
             do {
@@ -141,7 +139,7 @@ struct Clean: AsyncParsableCommand {
                 guard !repos.isEmpty || !scans.isEmpty else {
                     throw CommandFailure("cannot read \(home.database): \(error.localizedDescription)")
                 }
-                printToStandardError(
+                context.stderr.writeLine(
                     "grove: cannot read \(home.database) (\(error.localizedDescription)); going on without it")
             }
         }
@@ -149,7 +147,7 @@ struct Clean: AsyncParsableCommand {
         _ = try? store?.markInterrupted()
         let options = StaleCleanOptions(
             repositories: repos, scanDirectories: scans, depth: depth, olderThan: olderThan, dryRun: dryRun,
-            force: force, measureSize: !noSize)
+            force: force, measureSize: !noSize, currentDirectory: context.currentDirectory)
         let cleaner: StaleCleaner
         do {
             cleaner = try StaleCleaner.prepare(options: options, store: store, home: home)
@@ -158,18 +156,19 @@ struct Clean: AsyncParsableCommand {
         }
         if cleaner.repositoryPaths.isEmpty && !scans.isEmpty {
             let depth = self.depth ?? StaleCleanOptions.defaultDepth
-            printToStandardError(
+            context.stderr.writeLine(
                 "grove: no repository found under \(scans.joined(separator: ", ")) down to depth \(depth)"
                     + " (--depth N looks deeper)")
         }
         return await cleaner.execute(control: control)
     }
 
-    private func cleanRun(control: CleanControl) async throws -> CleanReport {
-        let home: GroveHome
-        do { home = try GroveHome.resolve() } catch { throw CommandFailure.badInput(error.localizedDescription) }
-        let store = try StoredRuns.existingStore()
-        let options = RunCleanOptions(run: runNumber, dryRun: dryRun, force: force, measureSize: !noSize)
+    private func cleanRun(control: CleanControl, in context: CommandContext) async throws -> CleanReport {
+        let home = try context.home()
+        let store = try StoredRuns.existingStore(home: home)
+        let options = RunCleanOptions(
+            run: runNumber, dryRun: dryRun, force: force, measureSize: !noSize,
+            currentDirectory: context.currentDirectory)
         let cleaner: RunCleaner
         do {
             cleaner = try RunCleaner.prepare(options: options, store: store, home: home)

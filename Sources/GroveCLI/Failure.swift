@@ -2,11 +2,6 @@ import ArgumentParser
 import Foundation
 import GroveCore
 
-/// Writes one line to stderr: messages and progress go there, so stdout carries only results.
-func printToStandardError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-}
-
 /// A command's failure: one line for the user (what went wrong and what to do) and grove's exit
 /// status for it. `GroveCommand.main` prints it as `error: <message>` and exits with `status`.
 struct CommandFailure: Error, CustomStringConvertible {

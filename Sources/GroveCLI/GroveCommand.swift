@@ -37,20 +37,47 @@ public struct GroveCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let failure as CommandFailure {
-            printToStandardError("error: \(failure.message)")
-            exit(withError: ExitCode(failure.status))
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                printToStandardError(usageLine(for: error))
-                exit(withError: ExitCode(ExitStatus.badInput))
-            }
+            let stderr = OutputChannel.fileDescriptor(STDERR_FILENO, environment: ProcessInfo.processInfo.environment)
+            if let status = report(error, to: stderr) { exit(withError: ExitCode(status)) }
             exit(withError: error)
+        }
+    }
+
+    /// Runs the command line `arguments` (without `grove`) in `context` as `main` runs the
+    /// process's, and returns the exit status: how tests run a command in-process.
+    static func execute(_ arguments: [String], in context: CommandContext) async -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            if let subcommand = command as? any GroveSubcommand { return try await subcommand.run(in: context) }
+            try command.run()
+            return ExitStatus.success
+        } catch {
+            if let status = report(error, to: context.stderr) { return status }
+            // Help, version and the like, as ArgumentParser prints them.
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty { (code == .success ? context.stdout : context.stderr).writeLine(message) }
+            return code.rawValue
         }
     }
 }
 
 extension GroveCommand {
+    /// grove's own failures, printed on `stderr` in one line: a `CommandFailure` as `error: <message>`
+    /// with its status, a usage error as `usageLine` with 2. Nil for the rest (help, an `ExitCode`).
+    static func report(_ error: any Error, to stderr: OutputChannel) -> Int32? {
+        if let failure = error as? CommandFailure {
+            stderr.writeLine("error: \(failure.message)")
+            return failure.status
+        }
+        if exitCode(for: error) == .validationFailure {
+            stderr.writeLine(usageLine(for: error))
+            return ExitStatus.badInput
+        }
+        return nil
+    }
+
     /// A usage error as one line, like every other bad input: ArgumentParser's message and where
     /// to read more ("error: Unknown option '--frob' (see 'grove run --help' for more information)").
     static func usageLine(for error: any Error) -> String {
@@ -60,6 +87,20 @@ extension GroveCommand {
         guard var see = lines.last(where: { $0.hasPrefix("See '") }) else { return "error: " + first }
         if see.hasSuffix(".") { see.removeLast() }
         return "error: \(first) (s\(see.dropFirst()))"
+    }
+}
+
+/// A grove subcommand: `run()` makes the `CommandContext` from the process and hands over to
+/// `run(in:)`, which does the work and returns the exit status — and which tests call in-process
+/// with a context of their own.
+protocol GroveSubcommand: AsyncParsableCommand {
+    func run(in context: CommandContext) async throws -> Int32
+}
+
+extension GroveSubcommand {
+    func run() async throws {
+        let status = try await run(in: .process())
+        if status != ExitStatus.success { throw ExitCode(status) }
     }
 }
 

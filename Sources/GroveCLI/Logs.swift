@@ -10,7 +10,7 @@ import GroveCore
 
 /// `grove logs`: a task's output, copied from its log file as it is (bytes, not lines), in
 /// chunks, so a log of gigabytes costs no memory; with `-f`, what the task appends until it ends.
-struct Logs: AsyncParsableCommand {
+struct Logs: GroveSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "logs",
         abstract: "Show a task's output.",
@@ -50,8 +50,8 @@ struct Logs: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        let store = try StoredRuns.reader()
+    func run(in context: CommandContext) async throws -> Int32 {
+        let store = try context.reader()
         let run = try StoredRuns.run(runNumber, in: store)
         guard let record = try store.task(run: run.number, name: task) else {
             let names = try store.tasks(run: run.number).map(\.name)
@@ -60,46 +60,49 @@ struct Logs: AsyncParsableCommand {
                 "run \(run.number) has no task named '\(task)'\(hint.isEmpty ? ":" : hint) `grove status \(run.number)`"
                     + " lists its tasks")
         }
-        let log = LogCopier(path: record.log)
+        let log = LogCopier(path: record.log, to: context.stdout)
         if follow {
-            try await self.follow(record, log: log, store: store)
-            return
+            try await self.follow(record, log: log, store: store, messages: context.stderr)
+            return ExitStatus.success
         }
         guard let copied = try log.copyAvailable() else {
             if record.state.isFinal && record.startedAt == nil {
-                printToStandardError(
+                context.stderr.writeLine(
                     "task '\(task)' of run \(run.number) has no output: it was \(record.state.rawValue) before it started"
                         + (record.reason.map { " (\(LogTail.clean($0)))" } ?? ""))
-                return
+                return ExitStatus.success
             }
             if record.state.isFinal {
                 throw CommandFailure("task '\(task)' of run \(run.number) ended, but its log \(record.log) is gone")
             }
-            printToStandardError(
+            context.stderr.writeLine(
                 "task '\(task)' of run \(run.number) has no log yet: it is \(record.state.rawValue)"
                     + " (`grove logs \(task) \(run.number) -f` waits for it)")
-            return
+            return ExitStatus.success
         }
         if copied == 0 {
-            printToStandardError(
+            context.stderr.writeLine(
                 record.state.isFinal
                     ? "task '\(task)' of run \(run.number) has no output: it \(record.state.rawValue) without printing"
                         + " anything (its log: \(record.log))"
                     : "task '\(task)' of run \(run.number) has no output yet: it is \(record.state.rawValue)"
                         + " (`grove logs \(task) \(run.number) -f` follows it)")
         }
+        return ExitStatus.success
     }
 
     /// Copies what the log holds, then what is appended, until the task is in a final state and
     /// nothing is left. The state is re-read each time, and a run whose grove is gone counts as
     /// ended, so a crash ends the follow instead of waiting forever (the reader stores nothing).
-    private func follow(_ record: TaskRecord, log: LogCopier, store: StateStore) async throws {
+    private func follow(
+        _ record: TaskRecord, log: LogCopier, store: StateStore, messages: OutputChannel
+    ) async throws {
         var announced = false
         while true {
             let found = try log.copyAvailable() != nil
             if !found && !announced {
                 announced = true
-                printToStandardError(
+                messages.writeLine(
                     "task '\(task)' of run \(record.run) has no log yet: it is \(record.state.rawValue); waiting for it"
                 )
             }
@@ -110,7 +113,7 @@ struct Logs: AsyncParsableCommand {
             if current?.state.isFinal ?? true || groveGone ?? true {
                 // The task writes its last bytes before its final state is stored: copy them now.
                 if try log.copyAvailable() == nil {
-                    printToStandardError("task '\(task)' of run \(record.run) ended without a log")
+                    messages.writeLine("task '\(task)' of run \(record.run) ended without a log")
                 }
                 return
             }
@@ -122,10 +125,12 @@ struct Logs: AsyncParsableCommand {
 /// Copies a log file to stdout from where it last stopped, opening it once it exists.
 private final class LogCopier {
     let path: String
+    private let output: OutputChannel
     private var descriptor: Int32 = -1
 
-    init(path: String) {
+    init(path: String, to output: OutputChannel) {
         self.path = path
+        self.output = output
     }
 
     deinit {
@@ -152,24 +157,12 @@ private final class LogCopier {
                 if errno == EINTR { continue }
                 throw CommandFailure("cannot read \(path): \(String(cString: strerror(errno)))")
             }
-            try buffer.withUnsafeBytes { try Self.writeAll($0, count: count) }
-            copied += count
-        }
-    }
-
-    /// Writes the first `count` bytes of `buffer` to stdout, through short writes and interruptions.
-    private static func writeAll(_ buffer: UnsafeRawBufferPointer, count: Int) throws {
-        guard let base = buffer.baseAddress else { return }
-        var offset = 0
-        while offset < count {
-            let written = write(STDOUT_FILENO, base + offset, count - offset)
-            if written > 0 {
-                offset += written
-            } else if written < 0 && errno == EINTR {
-                continue
-            } else {
-                throw CommandFailure("cannot write to stdout: \(String(cString: strerror(errno)))")
+            do {
+                try buffer.withUnsafeBytes { try output.write(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+            } catch {
+                throw CommandFailure("cannot write to stdout: \(error)")
             }
+            copied += count
         }
     }
 }

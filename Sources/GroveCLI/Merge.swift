@@ -5,7 +5,7 @@ import GroveCore
 /// `grove merge`: the serial merge queue. Lands a run's succeeded tasks into their bases one at
 /// a time per repository (rebased in memory, landed by compare-and-swap), then removes their
 /// worktrees and branches; prints a table per repository.
-struct Merge: AsyncParsableCommand {
+struct Merge: GroveSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Land the succeeded tasks one at a time through the serial merge queue.",
@@ -114,12 +114,10 @@ struct Merge: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        let control = RunControl()
-        SignalTrap.install { _, count in count == 1 ? control.interrupt() : control.kill() }
-        let home: GroveHome
-        do { home = try GroveHome.resolve() } catch { throw CommandFailure.badInput(error.localizedDescription) }
-        let store = try StoredRuns.existingStore()
+    func run(in context: CommandContext) async throws -> Int32 {
+        let control = context.runControl()
+        let home = try context.home()
+        let store = try StoredRuns.existingStore(home: home)
         let options = MergeOptions(
             run: runNumber, check: check, onConflict: onConflict == .stop ? .stop : .skip,
             order: order == .planned ? .planned : .run, keep: keep,
@@ -135,32 +133,23 @@ struct Merge: AsyncParsableCommand {
 
         if plan {
             let plan = try await queue.plan()
-            StandardStreams.output(json ? try MergePlanTable.json(plan) + "\n" : MergePlanTable.render(plan))
-            return
+            context.stdout.write(json ? try MergePlanTable.json(plan) + "\n" : MergePlanTable.render(plan))
+            return ExitStatus.success
         }
 
-        let terminal = Terminal.standardError()
-        let observer: any MergeObserver =
-            if json {
-                JSONEventStream()
-            } else if terminal.allowsCursorMovement {
-                MergeLiveProgress(colour: terminal.allowsColour)
-            } else {
-                MergeLineProgress()
-            }
         let report: MergeReport
         do {
-            report = try await queue.execute(observer: observer, control: control)
+            report = try await queue.execute(observer: context.mergeProgress(json: json), control: control)
         } catch let locked as RepositoryLockedError {
             throw CommandFailure(locked.localizedDescription, status: ExitStatus.locked)
         }
         if json {
             // The run as `grove status --json` shows it now, merge results included.
-            StandardStreams.output(try StatusSummary.line(store.statusReport(run: report.run)) + "\n")
+            context.stdout.write(try StatusSummary.line(store.statusReport(run: report.run)) + "\n")
         } else {
-            StandardStreams.output(MergeTable.render(report, colour: Terminal.standardOutput().allowsColour))
+            context.stdout.write(MergeTable.render(report, colour: context.stdout.terminal.allowsColour))
         }
-        throw ExitCode(Self.exitStatus(report))
+        return Self.exitStatus(report)
     }
 
     /// 130 when interrupted, 0 when every queued task landed (or had nothing to land), else 1.

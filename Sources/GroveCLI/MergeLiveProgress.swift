@@ -1,71 +1,11 @@
 import Foundation
 import GroveCore
-import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// `grove merge` progress for a terminal, like `grove run`'s: a block redrawn in place with one
-/// line per queue at work (the task, whether it is rebasing or being checked, for how long in that step, and
-/// the last line of its check's output) and a total line; each step's outcome is printed as a
+/// `grove merge`'s live display (`MergeLiveProgress`), like `grove run`'s: one line per queue at
+/// work (the task, whether it is rebasing or being checked, for how long in that step, and the
+/// last line of its check's output) and a total line; each step's outcome is printed as a
 /// permanent line above it, worded like the line display.
-final class MergeLiveProgress: MergeObserver {
-    private let block: LiveBlock
-    private let colour: Bool
-    private let progress = Mutex(MergeLiveState())
-
-    /// `refresh` nil starts no timer: the caller draws with `draw(now:)` (tests).
-    init(
-        sink: @escaping OutputSink = StandardStreams.error, colour: Bool = false,
-        size: @escaping @Sendable () -> (columns: Int, rows: Int) = { Terminal.size(of: STDERR_FILENO) },
-        refresh: Duration? = .milliseconds(100)
-    ) {
-        block = LiveBlock(sink: sink, size: size, refresh: refresh)
-        self.colour = colour
-    }
-
-    func handle(_ event: MergeEvent) {
-        guard !block.isFinished else { return }
-        let manyRepositories = progress.withLock { progress in
-            progress.apply(event)
-            return progress.manyRepositories
-        }
-        if event.kind == .mergeFinished {
-            block.finish()
-            return
-        }
-        // Steps under way are the block's business; only outcomes stay on screen.
-        let isStep = event.kind == .taskRebasing || event.kind == .taskChecking
-        if !isStep, var line = MergeLineProgress.line(for: event, showRepository: manyRepositories) {
-            if event.kind == .taskFinished, let result = event.result?.rawValue {
-                line = line.replacingOccurrences(
-                    of: "] \(result)", with: "] " + MergeTable.paint(result, enabled: colour))
-            }
-            block.add(line)
-        }
-        block.keepDrawing { [weak self] in self?.draw() ?? false }
-    }
-
-    /// Redraws the block, reading the last output line of each running check outside the lock.
-    @discardableResult
-    func draw(now: Date = Date()) -> Bool {
-        let logs = progress.withLock { $0.active.compactMap { step in step.log.map { (step.key, $0) } } }
-        let lines = logs.map { ($0.0, LogTail.lastLine(ofFileAt: $0.1)) }
-        let (columns, rows) = block.size()
-        let frame = progress.withLock { progress in
-            for (key, line) in lines {
-                if let index = progress.active.firstIndex(where: { $0.key == key }) {
-                    progress.active[index].lastLine = line
-                }
-            }
-            return Self.frame(progress, now: now, width: columns, height: rows)
-        }
-        return block.show(frame)
-    }
-
+extension LiveDisplay where State == MergeLiveState {
     /// The block: one line per queue at work, then the total line; cut to `width`, at most
     /// `height - 1` lines (the last queues are left out first; the total line always stays).
     static func frame(_ state: MergeLiveState, now: Date, width: Int, height: Int = .max) -> [String] {
@@ -97,7 +37,7 @@ final class MergeLiveProgress: MergeObserver {
 }
 
 /// What the live merge display knows, built from events only.
-struct MergeLiveState: Sendable, Equatable {
+struct MergeLiveState: LiveDisplayState, Equatable {
     /// A queue's head task while it is rebased or checked.
     struct ActiveStep: Sendable, Equatable {
         /// Repository and task: unique among what is going on.
@@ -151,5 +91,29 @@ struct MergeLiveState: Sendable, Equatable {
         case .taskRecovered, .basePushed, .mergeFinished:
             break
         }
+    }
+
+    /// A check being run shows the last line of its log.
+    var followedLogs: [(key: String, log: String)] {
+        active.compactMap { step in step.log.map { (step.key, $0) } }
+    }
+
+    mutating func setLastLine(_ line: String?, of key: String) {
+        if let index = active.firstIndex(where: { $0.key == key }) { active[index].lastLine = line }
+    }
+
+    func shown(_ event: MergeEvent, colour: Bool) -> LiveDisplayStep {
+        if event.kind == .mergeFinished { return .finish([]) }
+        // Steps under way are the block's business; only outcomes stay on screen.
+        if event.kind == .taskRebasing || event.kind == .taskChecking { return .line(nil) }
+        guard var line = MergeLineProgress.line(for: event, showRepository: manyRepositories) else { return .line(nil) }
+        if event.kind == .taskFinished, let result = event.result?.rawValue {
+            line = line.replacingOccurrences(of: "] \(result)", with: "] " + MergeTable.paint(result, enabled: colour))
+        }
+        return .line(line)
+    }
+
+    func frame(now: Date, width: Int, height: Int) -> [String] {
+        MergeLiveProgress.frame(self, now: now, width: width, height: height)
     }
 }

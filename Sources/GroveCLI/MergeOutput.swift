@@ -71,7 +71,7 @@ final class MergeLineProgress: MergeObserver {
     /// Also serializes the writes; holds whether more than one repository is merged, to say which.
     private let state = Mutex(false)
 
-    init(sink: @escaping OutputSink = StandardStreams.error) {
+    init(sink: @escaping OutputSink) {
         self.sink = sink
     }
 

@@ -4,7 +4,7 @@ import GroveCore
 
 /// `grove push`: pushes a run's succeeded task branches to a remote, writes a PR body per
 /// pushed task and, with `--pr-command`, runs a command per task to open the pull request.
-struct Push: AsyncParsableCommand {
+struct Push: GroveSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "push",
         abstract: "Push task branches to their remote and write a PR body per task.",
@@ -66,10 +66,9 @@ struct Push: AsyncParsableCommand {
     @Flag(help: "Print the result as one line of JSON on stdout.")
     var json = false
 
-    func run() async throws {
-        let home: GroveHome
-        do { home = try GroveHome.resolve() } catch { throw CommandFailure.badInput(error.localizedDescription) }
-        let store = try StoredRuns.existingStore()
+    func run(in context: CommandContext) async throws -> Int32 {
+        let home = try context.home()
+        let store = try StoredRuns.existingStore(home: home)
         let options = PushOptions(
             run: runNumber, remote: remote, tasks: tasks, forceWithLease: forceWithLease, prCommand: prCommand)
         let pusher: BranchPusher
@@ -83,18 +82,16 @@ struct Push: AsyncParsableCommand {
         // Ctrl-C lets the pushes under way finish, ends a running PR command and starts
         // nothing else; a second one ends grove at once.
         let work = Task { await pusher.execute() }
-        SignalTrap.install { _, count in
-            if count == 1 { work.cancel() } else { Foundation.exit(ExitStatus.interrupted) }
-        }
+        context.trapSignals { work.cancel() }
         let report = await work.value
-        PushOutput.problems(report).forEach(printToStandardError)
+        PushOutput.problems(report).forEach(context.stderr.writeLine)
         if json {
-            StandardStreams.output(report.json() + "\n")
+            context.stdout.write(report.json() + "\n")
         } else {
-            StandardStreams.output(PushOutput.render(report, colour: Terminal.standardOutput().allowsColour))
-            printToStandardError(PushOutput.totals(report, bodies: home.logDirectory(run: report.run)))
+            context.stdout.write(PushOutput.render(report, colour: context.stdout.terminal.allowsColour))
+            context.stderr.writeLine(PushOutput.totals(report, bodies: home.logDirectory(run: report.run)))
         }
-        throw ExitCode(Self.exitStatus(report))
+        return Self.exitStatus(report)
     }
 
     /// 130 when interrupted; 0 when every task tried is on the remote, every PR command

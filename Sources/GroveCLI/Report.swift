@@ -4,7 +4,7 @@ import GroveCore
 
 /// `grove report`: a run's aggregated result — states, times, what each task changed, why the
 /// failures failed and the end of their logs — as Markdown for people or JSON for scripts.
-struct Report: AsyncParsableCommand {
+struct Report: GroveSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Print the aggregated result of a run.",
@@ -35,8 +35,8 @@ struct Report: AsyncParsableCommand {
         if json && format == .md { throw ValidationError("--json and --format md ask for two formats; give one") }
     }
 
-    func run() async throws {
-        let store = try StoredRuns.reader()
+    func run(in context: CommandContext) async throws -> Int32 {
+        let store = try context.reader()
         let report: RunReport
         do {
             report = try RunReport(store: store, run: runNumber)
@@ -46,8 +46,9 @@ struct Report: AsyncParsableCommand {
             throw CommandFailure("cannot build the report: \(error.localizedDescription)")
         }
         switch json ? .json : format ?? .md {
-        case .json: StandardStreams.output(try report.json() + "\n")
-        case .md: StandardStreams.output(MarkdownReport.render(report))
+        case .json: context.stdout.write(try report.json() + "\n")
+        case .md: context.stdout.write(MarkdownReport.render(report))
         }
+        return ExitStatus.success
     }
 }

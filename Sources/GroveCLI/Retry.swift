@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import GroveBasics
 import GroveCore
 
 /// `grove retry [RUN] [--task T]...`: runs the chosen tasks of an existing run again — by default
 /// every one that did not succeed — in their own worktrees, keeping what each last attempt left.
-struct Retry: AsyncParsableCommand {
+struct Retry: GroveSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
         abstract: "Run a run's failed, timed-out, cancelled or skipped tasks again, in the same run.",
@@ -35,22 +36,20 @@ struct Retry: AsyncParsableCommand {
     @Flag(help: "Newline-delimited JSON events on stdout instead of the display and summary.")
     var json = false
 
-    func run() async throws {
-        let control = RunControl()
-        SignalTrap.install { _, count in count == 1 ? control.interrupt() : control.kill() }
-        let home: GroveHome
-        do { home = try GroveHome.resolve() } catch { throw CommandFailure.badInput(error.localizedDescription) }
+    func run(in context: CommandContext) async throws -> Int32 {
+        let control = context.runControl()
+        let home = try context.home()
         if let jobs, jobs < 1 { throw CommandFailure.badInput("-j: -j is \(jobs); give at least 1") }
         let runner: Runner
         do {
             guard let prepared = try Runner.retry(run: runNumber, tasks: tasks, home: home, jobs: jobs) else {
-                printToStandardError("grove: every task of the run has succeeded; nothing to retry")
+                context.stderr.writeLine("grove: every task of the run has succeeded; nothing to retry")
                 if json {
                     // Nothing streamed, but the run's summary still ends the output.
-                    StandardStreams.output(
-                        try StatusSummary.line(StoredRuns.reader().statusReport(run: runNumber)) + "\n")
+                    context.stdout.write(
+                        try StatusSummary.line(StoredRuns.reader(home: home).statusReport(run: runNumber)) + "\n")
                 }
-                return
+                return ExitStatus.success
             }
             runner = prepared
         } catch let error as RetryInputError {
@@ -66,16 +65,8 @@ struct Retry: AsyncParsableCommand {
             throw CommandFailure(
                 "could not keep what the run's tasks last left, so nothing was retried: \(describe(error))")
         }
-        let report = try await runner.execute(observer: ProgressDisplay.make(json: json), control: control)
-        if json {
-            StandardStreams.output(try StatusSummary.line(report) + "\n")
-        } else {
-            print(SummaryTable.render(report), terminator: "")
-        }
-        throw ExitCode(Run.exitStatus(report))
+        let report = try await runner.execute(observer: context.runProgress(json: json), control: control)
+        try Run.printSummary(report, json: json, to: context.stdout)
+        return Run.exitStatus(report)
     }
-}
-
-private func describe(_ error: any Error) -> String {
-    (error as? any LocalizedError)?.errorDescription ?? String(describing: error)
 }

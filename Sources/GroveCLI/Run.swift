@@ -5,7 +5,7 @@ import GroveGit
 
 /// `grove run`: plan (exit 2 on bad input, nothing created), then run every task in its own
 /// worktree and branch with a live display, and print the summary.
-struct Run: AsyncParsableCommand {
+struct Run: GroveSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Create a worktree + branch per task, run the commands concurrently, commit what each leaves behind.",
@@ -98,13 +98,10 @@ struct Run: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "The command to run (after --), as argv: -- sh -c '…' for a shell.")
     var command: [String] = []
 
-    func run() async throws {
+    func run(in context: CommandContext) async throws -> Int32 {
         // Trapped before planning: a Ctrl-C from here on stops the run cleanly (no task starts).
-        let control = RunControl()
-        // The run reports the stop through the progress display (`run_stopping`).
-        SignalTrap.install { _, count in count == 1 ? control.interrupt() : control.kill() }
-        let home: GroveHome
-        do { home = try GroveHome.resolve() } catch { throw CommandFailure.badInput(error.localizedDescription) }
+        let control = context.runControl()
+        let home = try context.home()
         let flags = RunFlags(
             file: file, repos: repos, count: count, name: name, jobs: jobs, timeout: timeout, failFast: failFast,
             command: command, reposFile: reposFile, cloneJobs: cloneJobs, retries: retries, first: first,
@@ -112,19 +109,21 @@ struct Run: AsyncParsableCommand {
         let runner: Runner
         do {
             runner = try Runner.start(
-                flags: flags, home: home, arguments: CommandLine.arguments.map(RepositoryReference.redacted))
+                flags: flags, home: home, currentDirectory: context.currentDirectory,
+                arguments: context.arguments.map(RepositoryReference.redacted))
         } catch let error as PlanError {
             throw CommandFailure.badInput(error.description)
         }
 
-        for warning in Self.uncommittedChanges(runner.plan) { printToStandardError(warning) }
-        let report = try await runner.execute(observer: ProgressDisplay.make(json: json), control: control)
-        if json {
-            StandardStreams.output(try StatusSummary.line(report) + "\n")
-        } else {
-            print(SummaryTable.render(report), terminator: "")
-        }
-        throw ExitCode(Self.exitStatus(report, first: runner.plan.first))
+        for warning in Self.uncommittedChanges(runner.plan) { context.stderr.writeLine(warning) }
+        let report = try await runner.execute(observer: context.runProgress(json: json), control: control)
+        try Self.printSummary(report, json: json, to: context.stdout)
+        return Self.exitStatus(report, first: runner.plan.first)
+    }
+
+    /// The end of a run or retry on stdout: with `--json` the summary line, else the summary table.
+    static func printSummary(_ report: StatusReport, json: Bool, to stdout: OutputChannel) throws {
+        stdout.write(json ? try StatusSummary.line(report) + "\n" : SummaryTable.render(report))
     }
 
     /// 130 when interrupted; with `--first N`, 0 once N tasks succeeded; else 1 when any task did

@@ -6,8 +6,20 @@ import Foundation
     import Darwin
 #endif
 
-/// Ctrl-C and SIGTERM for `grove run`: instead of dying (and orphaning task processes in their
-/// own sessions), grove hears each signal and lets the run end its tasks. The handler only writes
+/// How Ctrl-C and SIGTERM reach a command: `trap(handler)` makes `handler(count)` run for each
+/// signal, `count` being how many came so far. Set only by the commands that run processes or
+/// change repositories (run, retry, merge, clean, push); the reading ones die as any program does.
+struct SignalSource: Sendable {
+    let trap: @Sendable (_ handler: @escaping @Sendable (_ count: Int) -> Void) -> Void
+
+    /// The process's signal trap (`SignalTrap`).
+    static let process = SignalSource { handler in SignalTrap.install { _, count in handler(count) } }
+    /// No signal reaches the command: one run in-process by a test, whose runner keeps its own signals.
+    static let untrapped = SignalSource { _ in }
+}
+
+/// Ctrl-C and SIGTERM for the commands that run processes: instead of dying (and orphaning task
+/// processes in their own sessions), grove hears each signal and lets the run end its tasks. The handler only writes
 /// the signal number to a pipe (async-signal-safe); a thread reads it and calls back with how
 /// many signals came so far, so the second Ctrl-C can kill at once.
 enum SignalTrap {

@@ -6,7 +6,7 @@ import GroveCore
 /// It never writes (a run whose grove died reads as interrupted without being stored so), so it
 /// works from another terminal while `grove run` goes on and creates nothing in a home grove
 /// never ran in.
-struct Status: AsyncParsableCommand {
+struct Status: GroveSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show a run's tasks and their states; works while the run goes on.",
@@ -19,21 +19,19 @@ struct Status: AsyncParsableCommand {
     @Flag(help: "Print the status document as one line of JSON on stdout.")
     var json = false
 
-    func run() async throws {
-        let report = try Self.report(run: runNumber)
+    func run(in context: CommandContext) async throws -> Int32 {
+        let report = try Self.report(run: runNumber, in: context)
         if json {
-            StandardStreams.output(try report.json() + "\n")
+            context.stdout.write(try report.json() + "\n")
         } else {
-            let colour = Terminal.standardOutput().allowsColour
-            StandardStreams.output(Self.render(report, colour: colour))
+            context.stdout.write(Self.render(report, colour: context.stdout.terminal.allowsColour))
         }
+        return ExitStatus.success
     }
 
-    /// The run's status document, after marking it interrupted if its grove died.
-    static func report(run: Int?, environment: [String: String] = ProcessInfo.processInfo.environment) throws
-        -> StatusReport
-    {
-        let store = try StoredRuns.reader(environment: environment)
+    /// The run's status document, as a run whose grove died reads (interrupted).
+    static func report(run: Int?, in context: CommandContext) throws -> StatusReport {
+        let store = try context.reader()
         do {
             return try store.statusReport(run: run)
         } catch let error as StateError {

@@ -7,46 +7,30 @@ import GroveCore
 /// `reader`, which never writes; the others with `existingStore`.
 enum StoredRuns {
     /// The home's state, opened read-only (`StateStore.reader`); `badInput` when grove has never run there.
-    static func reader(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> StateStore {
-        let home = try resolveHome(environment: environment)
-        let store: StateStore?
-        do {
-            store = try StateStore.reader(home: home)
-        } catch {
-            throw CommandFailure("cannot read \(home.database): \(error.localizedDescription)")
-        }
-        guard let store else { throw noRunYet(home) }
-        return store
+    static func reader(home: GroveHome) throws -> StateStore {
+        try open(home) { try StateStore.reader(home: $0) }
     }
 
     /// The home's state store, for commands that write it; `badInput` when grove has never run there.
     /// A run whose grove died is marked interrupted first.
-    static func existingStore(environment: [String: String] = ProcessInfo.processInfo.environment) throws
-        -> StateStore
-    {
-        let home = try resolveHome(environment: environment)
-        let store: StateStore?
-        do {
-            store = try StateStore.existing(home: home)
-        } catch {
-            throw CommandFailure("cannot read \(home.database): \(error.localizedDescription)")
-        }
-        guard let store else { throw noRunYet(home) }
+    static func existingStore(home: GroveHome) throws -> StateStore {
+        let store = try open(home) { try StateStore.existing(home: $0) }
         // Failing to write this (a read-only home) must not stop the reading itself.
         _ = try? store.markInterrupted()
         return store
     }
 
-    private static func resolveHome(environment: [String: String]) throws -> GroveHome {
+    private static func open(_ home: GroveHome, with opener: (GroveHome) throws -> StateStore?) throws -> StateStore {
+        let store: StateStore?
         do {
-            return try GroveHome.resolve(environment: environment)
+            store = try opener(home)
         } catch {
-            throw CommandFailure.badInput(error.localizedDescription)
+            throw CommandFailure("cannot read \(home.database): \(error.localizedDescription)")
         }
-    }
-
-    private static func noRunYet(_ home: GroveHome) -> CommandFailure {
-        CommandFailure.badInput("no run yet in \(home.path): start one with `grove run`")
+        guard let store else {
+            throw CommandFailure.badInput("no run yet in \(home.path): start one with `grove run`")
+        }
+        return store
     }
 
     /// Run `number`, or the latest when nil; `badInput` when there is no such run.
@@ -62,5 +46,12 @@ enum StoredRuns {
                 (number.map { StateError.noSuchRun($0) } ?? StateError.noRuns).localizedDescription)
         }
         return found
+    }
+}
+
+extension CommandContext {
+    /// The state of the home the environment names, read-only: for `status`, `logs`, `report`.
+    func reader() throws -> StateStore {
+        try StoredRuns.reader(home: home())
     }
 }

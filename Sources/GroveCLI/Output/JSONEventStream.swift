@@ -9,7 +9,7 @@ final class JSONEventStream: RunObserver, MergeObserver {
     private let sink: OutputSink
     private let writing = Mutex(())
 
-    init(sink: @escaping OutputSink = StandardStreams.output) {
+    init(sink: @escaping OutputSink) {
         self.sink = sink
     }
 
@@ -26,16 +26,27 @@ final class JSONEventStream: RunObserver, MergeObserver {
     }
 }
 
-/// Chooses how `grove run` shows progress: JSON events when asked, a live display when stderr is
-/// a terminal that can move its cursor, one line per state change otherwise.
+/// How the streaming commands (`grove run`, `retry`, `merge`) show progress: JSON events on
+/// stdout when asked, a live display when stderr is a terminal that can move its cursor, one
+/// line per state change otherwise. `CommandContext` makes the display for each command.
 enum ProgressDisplay {
+    enum Choice: Equatable {
+        case events
+        case live(colour: Bool)
+        case lines
+    }
+
+    /// The choice for `--json` and the stream progress goes to.
+    static func choice(json: Bool, progress: Terminal) -> Choice {
+        if json { return .events }
+        return progress.allowsCursorMovement ? .live(colour: progress.allowsColour) : .lines
+    }
+
+    /// `grove run`'s display on the process's own streams, under `environment`.
     static func make(
         json: Bool, environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> any RunObserver {
-        if json { return JSONEventStream() }
-        let terminal = Terminal.standardError(environment: environment)
-        if terminal.allowsCursorMovement { return LiveProgress(colour: terminal.allowsColour) }
-        return LineProgress()
+        CommandContext.process(environment: environment).runProgress(json: json)
     }
 }
 

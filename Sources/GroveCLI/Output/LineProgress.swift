@@ -9,7 +9,7 @@ final class LineProgress: RunObserver {
     /// Also serializes the writes: events come from many tasks at once, lines must not mix.
     private let counts = Mutex(FinishedCounts())
 
-    init(sink: @escaping OutputSink = StandardStreams.error) {
+    init(sink: @escaping OutputSink) {
         self.sink = sink
     }
 

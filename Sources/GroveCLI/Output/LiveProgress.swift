@@ -1,91 +1,10 @@
 import Foundation
 import GroveCore
-import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// Progress for a stderr that is a terminal: a block redrawn in place, one line per task being
-/// prepared or run (name, elapsed time, last line of its output) and a total line. A task's end
-/// is printed as a permanent line above the block; the block is erased when the run ends.
-///
-/// All drawing happens on a timer thread, at most `refresh` apart (10 times a second by default), so
-/// a burst of events costs one redraw; only `run_finished` draws at once, to leave a clean screen.
-final class LiveProgress: RunObserver {
-    private let block: LiveBlock
-    private let colour: Bool
-    private let progress = Mutex(LiveProgressState())
-
-    /// `refresh` nil starts no timer: the caller draws with `draw(now:)` (tests).
-    init(
-        sink: @escaping OutputSink = StandardStreams.error, colour: Bool = false,
-        size: @escaping @Sendable () -> (columns: Int, rows: Int) = { Terminal.size(of: STDERR_FILENO) },
-        refresh: Duration? = .milliseconds(100)
-    ) {
-        block = LiveBlock(sink: sink, size: size, refresh: refresh)
-        self.colour = colour
-    }
-
-    func handle(_ event: RunEvent) {
-        guard !block.isFinished else { return }
-        let counts = progress.withLock { progress in
-            progress.apply(event)
-            return progress.counts
-        }
-        switch event.kind {
-        case .runStarted:
-            block.add(ProgressText.runStarted(event))
-        case .taskFinished:
-            block.add(ProgressText.taskFinished(event, colour: colour))
-        case .runStopping:
-            if let line = ProgressText.line(for: event, counts: counts) { block.add(line) }
-        case .runFinished:
-            // Erase the block and leave only permanent lines: the summary follows on stdout.
-            block.finish(with: [ProgressText.runFinished(event, counts: counts, colour: colour)])
-            return
-        case .repoSynced:
-            block.add(ProgressText.repoSynced(event))
-        case .taskRetrying:
-            block.add(ProgressText.taskRetrying(event, colour: colour))
-        case .taskPreparing, .taskStarted, .repoSyncing, .repoProgress:
-            break
-        }
-        block.keepDrawing { [weak self] in self?.draw() ?? false }
-    }
-
-    /// Stops the display without a `run_finished` (a run that failed before it could end): erases
-    /// the block and prints what was pending, so the terminal is left clean.
-    func close() {
-        block.finish()
-    }
-
-    /// Redraws the block: reads the running tasks' last output lines, then replaces what was
-    /// drawn with the pending permanent lines and the new frame, in one write. Returns false
-    /// once the display has finished, which stops the timer.
-    @discardableResult
-    func draw(now: Date = Date()) -> Bool {
-        let logs = progress.withLock { progress in
-            progress.active.compactMap { task in
-                task.phase == .running ? task.log.map { (task.name, $0) } : nil
-            }
-        }
-        // File reads happen outside the lock, so task threads reporting events never wait on disk.
-        let lines = logs.map { ($0.0, LogTail.lastLine(ofFileAt: $0.1)) }
-        let (columns, rows) = block.size()
-        let frame = progress.withLock { progress in
-            for (name, line) in lines {
-                if let index = progress.active.firstIndex(where: { $0.name == name }) {
-                    progress.active[index].lastLine = line
-                }
-            }
-            return Self.frame(progress, now: now, width: columns, height: rows)
-        }
-        return block.show(frame)
-    }
-
+/// `grove run`'s live display (`LiveProgress`): one line per task being prepared or run (name,
+/// elapsed time, last line of its output) and a total line; a task's end is printed as a
+/// permanent line above the block, and the block is erased when the run ends.
+extension LiveDisplay where State == LiveProgressState {
     /// The block for `state` at `now`: one line per active task, then the total line, each at most
     /// `width` columns; at most `height - 1` lines (the cursor needs the last row), the tasks that
     /// do not fit counted on one line. Plain text: colour could not be cut to width safely.
@@ -152,7 +71,7 @@ final class LiveProgress: RunObserver {
 }
 
 /// What the live display knows about a run: built from events only, drawn by `LiveProgress.frame`.
-struct LiveProgressState: Sendable, Equatable {
+struct LiveProgressState: LiveDisplayState, Equatable {
     /// A task being prepared or run, in the order it began.
     struct ActiveTask: Sendable, Equatable {
         enum Phase: String, Sendable {
@@ -230,5 +149,38 @@ struct LiveProgressState: Sendable, Equatable {
         case .runStarted, .runStopping, .runFinished, .repoSyncing, .repoProgress, .repoSynced, .taskRetrying:
             break
         }
+    }
+
+    /// Running tasks show the last line of their log.
+    var followedLogs: [(key: String, log: String)] {
+        active.compactMap { task in task.phase == .running ? task.log.map { (task.name, $0) } : nil }
+    }
+
+    mutating func setLastLine(_ line: String?, of key: String) {
+        if let index = active.firstIndex(where: { $0.name == key }) { active[index].lastLine = line }
+    }
+
+    func shown(_ event: RunEvent, colour: Bool) -> LiveDisplayStep {
+        switch event.kind {
+        case .runStarted:
+            .line(ProgressText.runStarted(event))
+        case .taskFinished:
+            .line(ProgressText.taskFinished(event, colour: colour))
+        case .runStopping:
+            .line(ProgressText.line(for: event, counts: counts))
+        case .runFinished:
+            // Erase the block and leave only permanent lines: the summary follows on stdout.
+            .finish([ProgressText.runFinished(event, counts: counts, colour: colour)])
+        case .repoSynced:
+            .line(ProgressText.repoSynced(event))
+        case .taskRetrying:
+            .line(ProgressText.taskRetrying(event, colour: colour))
+        case .taskPreparing, .taskStarted, .repoSyncing, .repoProgress:
+            .line(nil)
+        }
+    }
+
+    func frame(now: Date, width: Int, height: Int) -> [String] {
+        LiveProgress.frame(self, now: now, width: width, height: height)
     }
 }

@@ -21,7 +21,7 @@ struct Terminal: Sendable {
     var allowsCursorMovement: Bool
 
     /// The facts about the stream open on `fileDescriptor`, under `environment`.
-    init(fileDescriptor: Int32, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(fileDescriptor: Int32, environment: [String: String]) {
         self.init(isTerminal: isatty(fileDescriptor) == 1, environment: environment)
     }
 
@@ -34,19 +34,9 @@ struct Terminal: Sendable {
         allowsColour = isTerminal && !dumb && environment["NO_COLOR"] == nil
     }
 
-    /// stderr, where progress and messages go.
-    static func standardError(environment: [String: String] = ProcessInfo.processInfo.environment) -> Terminal {
-        Terminal(fileDescriptor: STDERR_FILENO, environment: environment)
-    }
-
-    /// stdout, where results (tables, JSON) go.
-    static func standardOutput(environment: [String: String] = ProcessInfo.processInfo.environment) -> Terminal {
-        Terminal(fileDescriptor: STDOUT_FILENO, environment: environment)
-    }
-
     /// The size of the terminal on `fileDescriptor` (columns, rows), 80×24 when it cannot tell.
     /// Read again for every frame, so a resized window is followed.
-    static func size(of fileDescriptor: Int32 = STDERR_FILENO) -> (columns: Int, rows: Int) {
+    static func size(of fileDescriptor: Int32) -> (columns: Int, rows: Int) {
         var size = winsize()
         #if canImport(Glibc)
             let result = ioctl(fileDescriptor, UInt(TIOCGWINSZ), &size)
@@ -85,37 +75,31 @@ enum TerminalColour: String, Sendable {
     }
 }
 
-/// Writers for the process's own stdout and stderr.
+/// The writer for the process's own stdout and stderr (`OutputChannel.fileDescriptor`).
 ///
-/// They call write(2) directly rather than `FileHandle.write`, which traps on a write error
-/// (a closed pipe): a progress line that cannot be written is dropped, never a crash. One call
-/// is one buffer, written in full (retrying partial writes and EINTR), so callers that serialize
-/// their calls get whole lines.
+/// It calls write(2) directly rather than `FileHandle.write`, which traps on a write error
+/// (a closed pipe). One call is one buffer, written in full (retrying partial writes and EINTR),
+/// so callers that serialize their calls get whole lines.
 enum StandardStreams {
-    static let error: OutputSink = { write($0, to: STDERR_FILENO) }
-    static let output: OutputSink = { write($0, to: STDOUT_FILENO) }
-
-    static func write(_ text: String, to fileDescriptor: Int32) {
-        let bytes = Array(text.utf8)
-        bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return }
-            var offset = 0
-            while offset < buffer.count {
-                #if canImport(Glibc)
-                    let written = Glibc.write(fileDescriptor, base + offset, buffer.count - offset)
-                #else
-                    let written = Darwin.write(fileDescriptor, base + offset, buffer.count - offset)
-                #endif
-                if written > 0 {
-                    offset += written
-                } else if written < 0 && errno == EINTR {
-                    continue
-                } else if written < 0 && errno == EAGAIN {
-                    // A non-blocking stream that is full: wait a little rather than drop half a line.
-                    usleep(1000)
-                } else {
-                    return
-                }
+    /// Writes all of `buffer` to `fileDescriptor`; throws `OutputError` when the stream takes no more.
+    static func write(_ buffer: UnsafeRawBufferPointer, to fileDescriptor: Int32) throws {
+        guard let base = buffer.baseAddress else { return }
+        var offset = 0
+        while offset < buffer.count {
+            #if canImport(Glibc)
+                let written = Glibc.write(fileDescriptor, base + offset, buffer.count - offset)
+            #else
+                let written = Darwin.write(fileDescriptor, base + offset, buffer.count - offset)
+            #endif
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else if written < 0 && errno == EAGAIN {
+                // A non-blocking stream that is full: wait a little rather than drop half a line.
+                usleep(1000)
+            } else {
+                throw OutputError(code: written < 0 ? errno : EIO)
             }
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
+import GroveBasics
 import GroveGit
 import Synchronization
-import GroveBasics
 
 /// Brings a run's URL repositories into the clone cache before their tasks start: each distinct
 /// repository once, at most `jobs` at a time, in plan order, while tasks of repositories that
@@ -112,8 +112,7 @@ final class SourceSync: Sendable {
     private static func describe(_ error: any Error, source: RemoteSource, stopped: Bool) -> String {
         if stopped { return "\(source.display): clone or fetch cancelled: the run was stopped" }
         if let remote = error as? RemoteError { return remote.errorDescription ?? "\(remote)" }
-        let text = (error as? any LocalizedError)?.errorDescription ?? String(describing: error)
-        return source.scrub(text)
+        return source.scrub(GroveBasics.describe(error))
     }
 }
 

@@ -1,5 +1,5 @@
-import GroveGit
 import GroveBasics
+import GroveGit
 
 /// The words of a repository's merge queue, apart from its logic: why a task did not land or a
 /// queue stopped, each with what to do next, the notes on landed tasks, and the reflog messages.

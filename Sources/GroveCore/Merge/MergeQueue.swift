@@ -1,6 +1,6 @@
 import Foundation
-import GroveGit
 import GroveBasics
+import GroveGit
 
 /// Bad input for `grove merge` (an unknown run, a run still going on, a missing base…):
 /// reported before anything changes; the CLI exits 2.

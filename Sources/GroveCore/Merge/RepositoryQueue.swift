@@ -199,4 +199,3 @@ struct QueueStop: Error {
 
 /// Base moved between the rebase and the landing (compare-and-swap lost): prepare again.
 struct BaseMoved: Error {}
-

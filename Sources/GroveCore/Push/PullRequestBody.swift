@@ -1,6 +1,6 @@
 import Foundation
-import GroveGit
 import GroveBasics
+import GroveGit
 
 /// A pushed task as a pull request description (`logs/<run>/<task>.pr.md`): a title, the
 /// instructions, how it ran, what it changed, its commits and the end of its log. Task data

@@ -1,7 +1,7 @@
 import Foundation
+import GroveBasics
 import GroveGit
 import Subprocess
-import GroveBasics
 
 /// One task of a run, from its repository's sync to its final state: the worktree, the attempts
 /// (setup and command, through the launcher), retries, and the conclusion.
