@@ -46,7 +46,7 @@ extension Repository {
     public func moveHead(to commit: ObjectID, expecting expected: ObjectID? = nil, message: String) throws {
         guard let oldCommit = try headCommit() else {
             throw GitError(
-                function: "moveHead", code: GIT_EUNBORNBRANCH.rawValue, errorClass: 6,
+                function: "moveHead", code: GIT_EUNBORNBRANCH.rawValue, errorClass: GIT_ERROR_REPOSITORY,
                 message: "HEAD of \(workingDirectory ?? gitDirectory) has no commit yet")
         }
         if let expected, oldCommit != expected {

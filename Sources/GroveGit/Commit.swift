@@ -55,7 +55,7 @@ extension Repository {
         let updateRef = updatingHead ? "HEAD" : nil
         guard !isBare else {
             throw GitError(
-                function: "commitAll", code: -1, errorClass: 6,
+                function: "commitAll", code: -1, errorClass: GIT_ERROR_REPOSITORY,
                 message: "cannot commit in a bare repository at \(gitDirectory)")
         }
         let index = try make("git_repository_index") { git_repository_index(&$0, pointer) }
@@ -64,7 +64,7 @@ extension Repository {
         try GitError.check(git_index_read(index, 1), "git_index_read")
         guard git_index_has_conflicts(index) == 0 else {
             throw GitError(
-                function: "commitAll", code: GIT_EUNMERGED.rawValue, errorClass: 10,
+                function: "commitAll", code: GIT_EUNMERGED.rawValue, errorClass: GIT_ERROR_INDEX,
                 message: "the index of \(workingDirectory ?? gitDirectory) has unresolved conflicts;"
                     + " resolve them (git add) or abort the merge first")
         }

@@ -55,12 +55,7 @@ extension Repository {
     /// What `tip` changed since it left `base`: the diff from their merge base to `tip`
     /// (`git diff base...tip`). Empty when `tip` is contained in `base`.
     public func changedPaths(of tip: ObjectID, since base: ObjectID) throws -> [ChangedPath] {
-        guard let mergeBase = try mergeBase(tip, base) else {
-            throw GitError(
-                function: "git_merge_base", code: GIT_ENOTFOUND.rawValue, errorClass: 22,
-                message: "\(tip.short) and \(base.short) have no common history")
-        }
-        return try changedPaths(from: mergeBase, to: tip)
+        try changedPaths(from: try commonAncestor(tip, base), to: tip)
     }
 
     /// The diff between two commits' trees with renames found, as git shows it: a file that

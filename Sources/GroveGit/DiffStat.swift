@@ -92,11 +92,6 @@ extension Repository {
     /// What `tip` changed since it left `base`, per file: the counts from their merge base to
     /// `tip` (`git diff --numstat -M base...tip`). Empty when `tip` is contained in `base`.
     public func diffStat(of tip: ObjectID, since base: ObjectID) throws -> [FileStat] {
-        guard let mergeBase = try mergeBase(tip, base) else {
-            throw GitError(
-                function: "git_merge_base", code: GIT_ENOTFOUND.rawValue, errorClass: 22,
-                message: "\(tip.short) and \(base.short) have no common history")
-        }
-        return try diffStat(from: mergeBase, to: tip)
+        try diffStat(from: try commonAncestor(tip, base), to: tip)
     }
 }

@@ -12,6 +12,11 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
     public let errorClass: Int32
     public let message: String
 
+    /// An error of grove's own, classed like libgit2's (`GIT_ERROR_WORKTREE`…).
+    init(function: String, code: Int32, errorClass: git_error_t, message: String) {
+        self.init(function: function, code: code, errorClass: Int32(bitPattern: errorClass.rawValue), message: message)
+    }
+
     public init(function: String, code: Int32, errorClass: Int32, message: String) {
         self.function = function
         self.code = code

@@ -23,6 +23,17 @@ extension Repository {
     }
 
     /// The best common ancestor of two commits; nil when their histories are unrelated.
+    /// The merge base of `tip` and `base`, or an error saying they share no history: what
+    /// `git diff base...tip` starts from.
+    func commonAncestor(_ tip: ObjectID, _ base: ObjectID) throws -> ObjectID {
+        guard let mergeBase = try mergeBase(tip, base) else {
+            throw GitError(
+                function: "git_merge_base", code: GIT_ENOTFOUND.rawValue, errorClass: GIT_ERROR_MERGE,
+                message: "\(tip.short) and \(base.short) have no common history")
+        }
+        return mergeBase
+    }
+
     public func mergeBase(_ one: ObjectID, _ two: ObjectID) throws -> ObjectID? {
         var out = git_oid()
         var left = one.oid

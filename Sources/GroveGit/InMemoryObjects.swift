@@ -10,7 +10,7 @@ extension Repository {
         var backend: UnsafeMutablePointer<git_odb_backend>?
         try GitError.check(git_mempack_new(&backend), "git_mempack_new")
         guard let backend else {
-            throw GitError(function: "git_mempack_new", code: -1, errorClass: 9, message: "no backend")
+            throw GitError(function: "git_mempack_new", code: -1, errorClass: GIT_ERROR_ODB, message: "no backend")
         }
         let database = try make("git_repository_odb") { git_repository_odb(&$0, pointer) }
         defer { git_odb_free(database) }

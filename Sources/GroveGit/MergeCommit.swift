@@ -15,7 +15,8 @@ extension Repository {
     /// whoever uses it points a ref at it.
     public func mergeCommit(of commits: [ObjectID], message: String) throws -> MergeCommitOutcome {
         guard let first = commits.first else {
-            throw GitError(function: "mergeCommit", code: -1, errorClass: 3, message: "no commits to merge")
+            throw GitError(
+                function: "mergeCommit", code: -1, errorClass: GIT_ERROR_INVALID, message: "no commits to merge")
         }
         guard commits.count > 1 else { return .merged(first) }
         var options = git_merge_options()

@@ -154,7 +154,8 @@ func make(
     git_error_clear()  // some calls fail without setting an error: never report a stale one
     try GitError.check(body(&out), function)
     guard let out else {
-        throw GitError(function: function, code: -1, errorClass: 0, message: "\(function) returned nothing")
+        throw GitError(
+            function: function, code: -1, errorClass: GIT_ERROR_NONE, message: "\(function) returned nothing")
     }
     return out
 }

@@ -34,7 +34,7 @@ public struct Signature: Sendable, Hashable {
             git_signature_new(&out, name, email, git_time_t(time.timeIntervalSince1970), Int32(timeZoneOffset)),
             "git_signature_new")
         guard let out else {
-            throw GitError(function: "git_signature_new", code: -1, errorClass: 0, message: "no signature")
+            throw GitError(function: "git_signature_new", code: -1, errorClass: GIT_ERROR_NONE, message: "no signature")
         }
         return out
     }

@@ -87,7 +87,8 @@ enum TreeDifference {
         for position in 0..<count {
             guard let entry = git_tree_entry_byindex(tree, position), let name = git_tree_entry_name(entry) else {
                 throw GitError(
-                    function: "git_tree_entry_byindex", code: -1, errorClass: 0, message: "unreadable tree entry")
+                    function: "git_tree_entry_byindex", code: -1, errorClass: GIT_ERROR_NONE,
+                    message: "unreadable tree entry")
             }
             entries[String(cString: name)] = Entry(entry)
         }

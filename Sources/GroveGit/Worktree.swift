@@ -131,7 +131,7 @@ extension Repository {
                 let contents = (try? fileManager.contentsOfDirectory(atPath: path)) ?? ["?"]
                 guard contents.isEmpty else {
                     throw GitError(
-                        function: "addWorktree", code: GIT_EEXISTS.rawValue, errorClass: 32,
+                        function: "addWorktree", code: GIT_EEXISTS.rawValue, errorClass: GIT_ERROR_WORKTREE,
                         message: "'\(path)' already exists; choose another path or remove it")
                 }
                 try fileManager.removeItem(atPath: path)
@@ -328,7 +328,7 @@ extension Repository {
         if lstat(worktree.path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFDIR else {
                 throw GitError(
-                    function: "removeWorktree", code: -1, errorClass: 0,
+                    function: "removeWorktree", code: -1, errorClass: GIT_ERROR_NONE,
                     message: "\(worktree.path) is no longer a directory (a link or a file is there); remove it yourself"
                 )
             }

@@ -1,3 +1,4 @@
+import Clibgit2
 import Foundation
 
 #if canImport(Glibc)
@@ -18,14 +19,14 @@ enum WorktreeAdminLock {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw GitError(
-                function: "open", code: -1, errorClass: 2,
+                function: "open", code: -1, errorClass: GIT_ERROR_OS,
                 message: "cannot open \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
         while flock(descriptor, LOCK_EX) != 0 {
             guard errno == EINTR else {
                 throw GitError(
-                    function: "flock", code: -1, errorClass: 2,
+                    function: "flock", code: -1, errorClass: GIT_ERROR_OS,
                     message: "cannot lock \(path): \(String(cString: strerror(errno)))")
             }
         }
