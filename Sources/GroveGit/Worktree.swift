@@ -145,25 +145,23 @@ extension Repository {
             let adminName = try uniqueWorktreeName(name ?? (path as NSString).lastPathComponent)
             let adminDirectory = commonDirectory + "/worktrees/" + adminName
 
-            var options = git_worktree_add_options()
-            try GitError.check(
-                git_worktree_add_options_init(&options, UInt32(GIT_WORKTREE_ADD_OPTIONS_VERSION)),
-                "git_worktree_add_options_init")
-            options.lock = lock ? 1 : 0
-            options.ref = branchReference
-            try GitError.check(
-                git_checkout_options_init(&options.checkout_options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)),
-                "git_checkout_options_init")
-            switch checkout {
-            case .full: options.checkout_options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
-            case .none: options.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE.rawValue
-            }
             var out: OpaquePointer?
             let result: Int32
             switch checkout {
             case .full:
+                var options = git_worktree_add_options()
+                try GitError.check(
+                    git_worktree_add_options_init(&options, UInt32(GIT_WORKTREE_ADD_OPTIONS_VERSION)),
+                    "git_worktree_add_options_init")
+                options.lock = lock ? 1 : 0
+                options.ref = branchReference
+                try GitError.check(
+                    git_checkout_options_init(&options.checkout_options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)),
+                    "git_checkout_options_init")
+                options.checkout_options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
                 result = git_worktree_add(&out, pointer, adminName, path, &options)
             case .none:
+                // grove writes the admin entry itself (libgit2's add opens every worktree).
                 result = registerWorktree(adminName, at: path, branch: branch, lock: lock, out: &out)
             }
             if result < 0 || out == nil {

@@ -176,7 +176,7 @@ final class TaskProcessTests: Sendable {
 
     @Test func missingExecutableIsAnError() async throws {
         let handle = TaskProcessHandle()
-        await #expect(throws: (any Error).self) {
+        await #expect(throws: LaunchError.commandNotFound(directory + "/no-such-agent")) {
             try await TaskProcess.run(spec(.argv([directory + "/no-such-agent"])), handle: handle)
         }
         #expect(handle.processID == nil)

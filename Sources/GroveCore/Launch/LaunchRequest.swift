@@ -23,3 +23,11 @@ public struct LaunchRequest: Sendable, Equatable {
         self.task = task
     }
 }
+
+/// Why a launcher could not start a request, in terms every back end shares (a command that
+/// starts and fails is an outcome, not an error).
+public enum LaunchError: Error, Sendable, Equatable {
+    /// The program of an argv command is not on `PATH` (or not at the path given): as a shell
+    /// would, the caller reports exit 127.
+    case commandNotFound(String)
+}

@@ -1,7 +1,6 @@
 import Foundation
 import GroveBasics
 import GroveGit
-import Subprocess
 
 /// One task of a run, from its repository's sync to its final state: the worktree, the attempts
 /// (setup and command, through the launcher), retries, and the conclusion.
@@ -200,11 +199,11 @@ extension Runner {
                 observer.handle(
                     .taskStarted(run: self.plan.run, task: task.name, slot: slot, pid: claim.processID, log: log))
             }
-        } catch  where (error as? SubprocessError)?.code == .executableNotFound {
+        } catch LaunchError.commandNotFound(let program) {
             // As a shell would: exit 127, and the reason names the program.
             return AttemptEnding(
                 state: .failed, exitCode: 127,
-                reason: "command not found: \(task.argv.first ?? "") (exit 127); install it or give its full path",
+                reason: "command not found: \(program) (exit 127); install it or give its full path",
                 retryable: false)
         } catch {
             return AttemptEnding(

@@ -1,7 +1,6 @@
 import Foundation
 import GroveBasics
 import GroveGit
-import Subprocess
 import Synchronization
 
 /// Carries out one planned run: at most `jobs` tasks at once, started in plan order, each

@@ -68,6 +68,9 @@ public enum TaskProcess {
         } catch {
             await handle.finish()
             unwatch()
+            if (error as? SubprocessError)?.code == .executableNotFound, case .argv(let argv) = spec.command {
+                throw LaunchError.commandNotFound(argv.first ?? "")
+            }
             throw error
         }
         await handle.finish()
