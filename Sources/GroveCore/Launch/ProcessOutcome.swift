@@ -14,6 +14,25 @@ public struct ProcessOutcome: Sendable, Equatable {
         case exited(Int32)
         /// Killed by this signal number.
         case signaled(Int32)
+
+        /// As stored (an exit code, else a signal); nil when neither is known.
+        public init?(exitCode: Int32?, signal: Int32?) {
+            if let exitCode {
+                self = .exited(exitCode)
+            } else if let signal {
+                self = .signaled(signal)
+            } else {
+                return nil
+            }
+        }
+
+        /// The one wording of how a process ended: "exited 3", "was killed by signal 9".
+        public var words: String {
+            switch self {
+            case .exited(let code): "exited \(code)"
+            case .signaled(let signal): "was killed by signal \(signal)"
+            }
+        }
     }
 
     /// How the main process ended.

@@ -140,9 +140,7 @@ enum MergeMessages {
 
     /// How a process ended: its exit status, else the signal that killed it.
     static func ending(_ exitCode: Int32?, signal: Int32? = nil) -> String {
-        if let exitCode { return "exited \(exitCode)" }
-        if let signal { return "was killed by signal \(signal)" }
-        return "failed"
+        ProcessOutcome.Termination(exitCode: exitCode, signal: signal)?.words ?? "failed"
     }
 
     static func failedBefore(_ verdict: CheckVerdict) -> String {

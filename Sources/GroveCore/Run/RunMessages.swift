@@ -38,8 +38,7 @@ enum RunMessages {
         switch (outcome.stopReason, outcome.termination) {
         case (.timedOut, _): "ran past the task's timeout"
         case (.cancelled, _): "was " + stopped(stop)
-        case (nil, .exited(let code)): "exited \(code)"
-        case (nil, .signaled(let signal)): "was killed by signal \(signal)"
+        case (nil, let termination): termination.words
         }
     }
 
