@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 
 #if canImport(Glibc)
     import Glibc
@@ -37,7 +38,9 @@ enum StaleLocks {
         let lockFile = RepositoryLock.path(commonDirectory: commonDirectory)
         var found: [String: FileState] = [:]
         for path in Set(candidates) where path.hasSuffix(".lock") {
-            guard canonical(path) != canonical(lockFile), isInside(canonical(path), commonDirectory),
+            let file = canonical(path)
+            let directory = canonicalPath(commonDirectory)
+            guard file != canonical(lockFile), file != directory, isPath(file, inside: directory),
                 let state = FileState(path), state.isRegular
             else { continue }
             if let madeAfter, state.modified < madeAfter.addingTimeInterval(-1) { continue }
@@ -94,13 +97,6 @@ enum StaleLocks {
 
     private static func canonical(_ path: String) -> String {
         // The file itself may be gone by now; its directory is what must be inside the repository.
-        let directory = URL(fileURLWithPath: (path as NSString).deletingLastPathComponent)
-            .resolvingSymlinksInPath().standardizedFileURL.path
-        return directory + "/" + (path as NSString).lastPathComponent
-    }
-
-    private static func isInside(_ path: String, _ directory: String) -> Bool {
-        let directory = URL(fileURLWithPath: directory).resolvingSymlinksInPath().standardizedFileURL.path
-        return path.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/")
+        canonicalPath((path as NSString).deletingLastPathComponent) + "/" + (path as NSString).lastPathComponent
     }
 }
