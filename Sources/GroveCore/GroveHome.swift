@@ -1,4 +1,5 @@
 import Foundation
+import GroveBasics
 
 /// Where grove keeps its state, clone cache, worktrees and logs:
 /// `$GROVE_HOME`, else `$XDG_DATA_HOME/grove`, else `~/.local/share/grove`.
@@ -13,14 +14,14 @@ public struct GroveHome: Sendable, Equatable {
     public static func resolve(
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> GroveHome {
-        if let home = environment["GROVE_HOME"], !home.isEmpty { return GroveHome(path: absolute(home)) }
+        if let home = environment["GROVE_HOME"], !home.isEmpty { return GroveHome(path: absolutePath(home)) }
         if let data = environment["XDG_DATA_HOME"], !data.isEmpty {
-            return GroveHome(path: absolute(data) + "/grove")
+            return GroveHome(path: absolutePath(data) + "/grove")
         }
         guard let user = environment["HOME"], !user.isEmpty else {
             throw GroveHomeError.noHome
         }
-        return GroveHome(path: absolute(user) + "/.local/share/grove")
+        return GroveHome(path: absolutePath(user) + "/.local/share/grove")
     }
 
     public var database: String { path + "/grove.sqlite" }
@@ -36,10 +37,6 @@ public struct GroveHome: Sendable, Equatable {
 
     /// `logs/<run>/<task>.log`: a task's output.
     public func log(run: Int, task: String) -> String { logDirectory(run: run) + "/\(task).log" }
-
-    private static func absolute(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.path
-    }
 }
 
 public enum GroveHomeError: Error, LocalizedError, Equatable {

@@ -50,10 +50,7 @@ public final class Repository {
         }
         guard let out else { throw RepositoryOpenError.notARepository(path: absolute) }
         let repository = Repository(owning: out)
-        let canonical = { (text: String) in
-            URL(fileURLWithPath: text).resolvingSymlinksInPath().standardizedFileURL.path
-        }
-        guard let directory = repository.workingDirectory, canonical(directory) == canonical(absolute) else {
+        guard let directory = repository.workingDirectory, canonicalPath(directory) == canonicalPath(absolute) else {
             throw RepositoryOpenError.notARepository(path: absolute)
         }
         return repository
